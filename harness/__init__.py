@@ -1,0 +1,57 @@
+"""Lean 4 proof-search harness: suite -> prompt -> answer -> candidate -> verdict -> record -> report."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from harness.config import Config, load_config
+from harness.errors import (
+    CheckerError,
+    ConfigError,
+    HarnessError,
+    PrerequisiteError,
+    ProverError,
+    RecordError,
+    SuiteError,
+)
+from harness.types import (
+    Answer,
+    Attempt,
+    Candidate,
+    LeanJob,
+    LeanJobResult,
+    LeanMessage,
+    NoProof,
+    Problem,
+    Suite,
+    SuiteSource,
+    Summary,
+    Verdict,
+    VerdictKind,
+)
+
+__all__ = [
+    "__version__",
+    "Config",
+    "load_config",
+    "HarnessError",
+    "ConfigError",
+    "SuiteError",
+    "ProverError",
+    "CheckerError",
+    "RecordError",
+    "PrerequisiteError",
+    "Answer",
+    "Attempt",
+    "Candidate",
+    "LeanJob",
+    "LeanJobResult",
+    "LeanMessage",
+    "NoProof",
+    "Problem",
+    "Suite",
+    "SuiteSource",
+    "Summary",
+    "Verdict",
+    "VerdictKind",
+]

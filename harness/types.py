@@ -1,0 +1,295 @@
+"""The data that crosses module boundaries: frozen dataclasses and the verdict vocabulary.
+
+Data flows one way: suite -> prompt -> answer -> candidate -> verdict -> attempt -> report.
+Every noun of that flow is defined here, once, with plain `to_json`/`from_json` where it is
+written to disk. Behaviour lives in the modules that use these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "VerdictKind",
+    "SuiteSource",
+    "Problem",
+    "Suite",
+    "ChatMessage",
+    "Answer",
+    "Candidate",
+    "NoProof",
+    "LeanMessage",
+    "Sorry",
+    "CommandResult",
+    "LeanJob",
+    "LeanJobResult",
+    "Verdict",
+    "Attempt",
+    "Summary",
+]
+
+
+class VerdictKind(StrEnum):
+    """The record's vocabulary: what became of one round. Written once, here."""
+
+    PROVED = "proved"
+    LEAN_ERROR = "lean_error"
+    SORRY = "sorry"
+    TIMEOUT = "timeout"
+    REJECTED = "rejected"
+    NO_PROOF = "no_proof"
+    TRUNCATED = "truncated"
+    PROVER_ERROR = "prover_error"
+    CHECKER_ERROR = "checker_error"
+
+    @property
+    def is_infrastructure(self) -> bool:
+        """Failures of our machinery, not of the model: retried, never fed back as repair material."""
+        return self in (VerdictKind.PROVER_ERROR, VerdictKind.CHECKER_ERROR)
+
+
+# ---------------------------------------------------------------------------------------------
+# Suites
+
+
+@dataclass(frozen=True)
+class SuiteSource:
+    """Where a suite came from, pinned well enough that results are comparable."""
+
+    suite: str  # catalogue name ("minif2f-test") or the path the user gave
+    variant: str | None = None  # e.g. "yangky11/miniF2F-lean4"
+    commit: str | None = None
+    sha256: str | None = None  # of the file (or of the sorted per-file digests of a directory)
+    lean_toolchain: str | None = None  # the Lean version the suite was written for
+    licence: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One theorem to prove.
+
+    The file Lean checks is `header + context + statement + proof`, where `statement` is the
+    suite's theorem verbatim up to and including `:=` (normalised: no trailing `by`/`sorry`).
+    """
+
+    name: str  # unique within its suite (repeats become name#2, name#3, ...)
+    header: str  # imports, options, opens; ends with a newline
+    statement: str  # "theorem foo ... :=" verbatim from the suite, trailing proof removed
+    split: str | None = None
+    informal: str | None = None
+    context: str = ""  # suite declarations between header and theorem (answer-hole abbrevs, defs)
+    answer_hole: bool = (
+        False  # context holds `abbrev ..._solution ... := sorry` for the model to fill
+    )
+    origin: str = ""  # "path:line" where the statement was read
+    theorem_name: str = ""  # the declaration name in `statement` (name without the #k suffix)
+
+    @property
+    def decl_name(self) -> str:
+        return self.theorem_name or self.name.split("#", 1)[0]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Problem:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+@dataclass(frozen=True)
+class Suite:
+    source: SuiteSource
+    problems: tuple[Problem, ...]
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# Prover side
+
+ChatMessage = dict[str, str]  # {"role": ..., "content": ...}: the wire format itself
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One completion from the prover, or the reason there is none."""
+
+    text: str
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    cost: float | None = None
+    error: str | None = None  # set for a prover_error: what went wrong, in one line
+    retries: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason == "length"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What extraction found in an answer: the proof to splice after the original statement."""
+
+    proof: str  # text that follows the suite's `:=` (e.g. "by\n  norm_num")
+    aux: str = ""  # auxiliary declarations the model put before its main theorem
+    preamble: str = ""  # the answer's own imports/options/opens before its first declaration
+    answer_fill: str | None = None  # for answer-hole problems: the model's value for the `abbrev`
+    note: str | None = None  # how it was found, for humans
+
+
+@dataclass(frozen=True)
+class NoProof:
+    reason: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Lean side
+
+
+@dataclass(frozen=True)
+class LeanMessage:
+    severity: str  # "error" | "warning" | "info" | "trace"
+    line: int  # 1-based
+    column: int  # 0-based codepoints
+    text: str
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LeanMessage:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+@dataclass(frozen=True)
+class Sorry:
+    line: int | None
+    column: int | None
+    goal: str
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """Lean's reply to one command of a job. Positions are relative to the command's own text."""
+
+    messages: tuple[LeanMessage, ...] = ()
+    sorries: tuple[Sorry, ...] = ()
+    env: int | None = None
+    repl_error: str | None = None  # a REPL-level {"message": ...} reply
+
+    @property
+    def errors(self) -> tuple[LeanMessage, ...]:
+        return tuple(m for m in self.messages if m.severity == "error")
+
+
+@dataclass(frozen=True)
+class LeanJob:
+    """Work for the checker: commands run one after another, each in the environment the
+    previous one left, the first in the environment of `header`.
+
+    `audits` are the harness's own commands (axiom audit, statement fidelity). They run after
+    `commands` in the environment they leave; the one-shot backend runs them from a second,
+    trusted file that imports the compiled commands, so model text can never suppress them.
+    """
+
+    header: str
+    commands: tuple[str, ...]
+    audits: tuple[str, ...] = ()
+    timeout_s: float | None = None  # None: the config's lean.timeout_s
+
+
+@dataclass(frozen=True)
+class LeanJobResult:
+    outcome: str  # "ok" (Lean answered every command) | "timeout" | "checker_error"
+    commands: tuple[CommandResult, ...] = ()
+    audits: tuple[CommandResult, ...] = ()
+    seconds: float = 0.0
+    error: str | None = None  # for checker_error/timeout: what happened, in one line
+    header_messages: tuple[LeanMessage, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdicts and the record
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: VerdictKind
+    messages: tuple[LeanMessage, ...] = ()  # in the coordinates of `checked_file`
+    rule: str | None = None  # the screen/audit rule that fired (rejected, sorry by the screen)
+    where: str | None = None  # the offending text, or "line:col"
+    seconds: float = 0.0
+    native: bool = False  # proved with native_decide allowed (compiler-trust axioms)
+    checked_file: str = (
+        ""  # the whole file as the user would see it: header + aux + statement + proof
+    )
+    goals: tuple[str, ...] = ()  # unsolved goals / sorry goals, when Lean gave them
+    detail: str | None = None  # one line for infrastructure errors
+
+
+@dataclass
+class Attempt:
+    """One finished round: one line of attempts.jsonl. (problem, sample, round) is the key."""
+
+    problem: str
+    sample: int
+    round: int
+    verdict: str
+    rule: str | None = None
+    where: str | None = None
+    answer: str = ""
+    finish_reason: str | None = None
+    proof: str = ""
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+    prover_s: float = 0.0
+    check_s: float = 0.0
+    model: str = ""
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    split: str | None = None
+    native: bool = False
+    error: str | None = None
+    time: str = ""  # ISO timestamp when the round finished
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        return (self.problem, self.sample, self.round)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Attempt:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+@dataclass(frozen=True)
+class Summary:
+    suite: str
+    problems: int
+    proved: int
+    attempts: int
+    pass_at: dict[str, float]
+    by_verdict: dict[str, int] = field(default_factory=dict)
+    samples: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
