@@ -1,0 +1,101 @@
+"""Configuration: defaults, YAML file, --set overrides, and errors that name the key."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from harness.config import (
+    Config,
+    config_diff,
+    config_hash,
+    config_to_dict,
+    load_config,
+    parse_overrides,
+)
+from harness.errors import ConfigError
+
+
+def test_defaults_point_at_deepseek_prover_on_aimlapi():
+    config = load_config()
+    assert config.suite == "smoke"
+    assert config.prover.base_url == "https://api.aimlapi.com/v1"
+    assert config.prover.model == "deepseek/deepseek-prover-v2"
+    assert config.prover.api_key_env == "AIMLAPI_KEY"
+    assert config.lean.memory_mb >= 12288
+
+
+def test_yaml_file_then_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("suite: minif2f-test\nprover:\n  model: m1\n  temperature: 0.6\nsearch:\n  samples: 8\n")
+    config = load_config(path, ["prover.model=m2", "search.repair_rounds=2", "lean.workers=3"])
+    assert config.suite == "minif2f-test"
+    assert config.prover.model == "m2"
+    assert config.prover.temperature == 0.6
+    assert config.search.samples == 8
+    assert config.search.repair_rounds == 2
+    assert config.lean.workers == 3
+
+
+def test_override_values_are_yaml():
+    assert parse_overrides(["a.b=[1, 2]", "c=true", "d=x y"]) == {"a": {"b": [1, 2]}, "c": True, "d": "x y"}
+
+
+def test_repl_command_accepts_a_list_or_a_shell_string():
+    assert load_config(None, ["lean.repl_command=lake exe 'my repl'"]).lean.repl_command == [
+        "lake",
+        "exe",
+        "my repl",
+    ]
+    assert load_config(None, ["lean.repl_command=[python, fake.py]"]).lean.repl_command == [
+        "python",
+        "fake.py",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("prover.temperture=0.5", "prover.temperture: unknown key; did you mean prover.temperature?"),
+        ("search.samples=many", "search.samples: expected an integer, got 'many'"),
+        ("search.samples=0", "search.samples: expected a positive number"),
+        ("lean.backend=docker", "lean.backend: expected one of repl, oneshot"),
+        ("prover=3", "prover: expected a mapping"),
+        ("lean.repl_command=", "lean.repl_command: expected a command"),
+        ("bogus=1", "bogus: unknown key"),
+    ],
+)
+def test_bad_keys_and_values_name_the_key(override, message):
+    with pytest.raises(ConfigError) as err:
+        load_config(None, [override])
+    assert message in str(err.value)
+
+
+def test_errors_in_a_file_name_the_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("search:\n  samples: [1\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml:\d+: not valid YAML"):
+        load_config(path)
+    path.write_text("search:\n  sample: 3\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: search.sample: unknown key; did you mean search.samples"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_dump_holds_no_secret_and_round_trips(monkeypatch, tmp_path):
+    monkeypatch.setenv("AIMLAPI_KEY", "sk-very-secret-123")
+    config = load_config(None, ["search.samples=2"])
+    assert config.api_key() == "sk-very-secret-123"
+    text = yaml.safe_dump(config_to_dict(config))
+    assert "sk-very-secret-123" not in text
+    path = tmp_path / "round.yaml"
+    path.write_text(text)
+    assert load_config(path) == config
+
+
+def test_hash_and_diff_track_what_changed():
+    a, b = load_config(), load_config(None, ["search.samples=16"])
+    assert config_hash(a) == config_hash(Config())
+    assert config_hash(a) != config_hash(b)
+    assert config_diff(config_to_dict(a), config_to_dict(b)) == ["search.samples: 4 -> 16"]
