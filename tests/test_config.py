@@ -27,7 +27,9 @@ def test_defaults_point_at_deepseek_prover_on_aimlapi():
 
 def test_yaml_file_then_overrides(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text("suite: minif2f-test\nprover:\n  model: m1\n  temperature: 0.6\nsearch:\n  samples: 8\n")
+    path.write_text(
+        "suite: minif2f-test\nprover:\n  model: m1\n  temperature: 0.6\nsearch:\n  samples: 8\n"
+    )
     config = load_config(path, ["prover.model=m2", "search.repair_rounds=2", "lean.workers=3"])
     assert config.suite == "minif2f-test"
     assert config.prover.model == "m2"
@@ -38,7 +40,11 @@ def test_yaml_file_then_overrides(tmp_path):
 
 
 def test_override_values_are_yaml():
-    assert parse_overrides(["a.b=[1, 2]", "c=true", "d=x y"]) == {"a": {"b": [1, 2]}, "c": True, "d": "x y"}
+    assert parse_overrides(["a.b=[1, 2]", "c=true", "d=x y"]) == {
+        "a": {"b": [1, 2]},
+        "c": True,
+        "d": "x y",
+    }
 
 
 def test_repl_command_accepts_a_list_or_a_shell_string():
@@ -56,7 +62,10 @@ def test_repl_command_accepts_a_list_or_a_shell_string():
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("prover.temperture=0.5", "prover.temperture: unknown key; did you mean prover.temperature?"),
+        (
+            "prover.temperture=0.5",
+            "prover.temperture: unknown key; did you mean prover.temperature?",
+        ),
         ("search.samples=many", "search.samples: expected an integer, got 'many'"),
         ("search.samples=0", "search.samples: expected a positive number"),
         ("lean.backend=docker", "lean.backend: expected one of repl, oneshot"),
@@ -77,7 +86,9 @@ def test_errors_in_a_file_name_the_file(tmp_path):
     with pytest.raises(ConfigError, match=r"bad.yaml:\d+: not valid YAML"):
         load_config(path)
     path.write_text("search:\n  sample: 3\n")
-    with pytest.raises(ConfigError, match=r"bad.yaml: search.sample: unknown key; did you mean search.samples"):
+    with pytest.raises(
+        ConfigError, match=r"bad.yaml: search.sample: unknown key; did you mean search.samples"
+    ):
         load_config(path)
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(tmp_path / "missing.yaml")
