@@ -70,9 +70,11 @@ class ProverConfig:
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 900.0  # a 30k-token answer at ~40 tok/s takes ~12 minutes
     write_timeout_s: float = 60.0
+    pool_timeout_s: float = 60.0  # waiting for a free connection (rarely: in-flight is capped)
     max_retries: int = 6
     backoff_base_s: float = 1.0
     backoff_max_s: float = 120.0
+    retry_after_max_s: float = 600.0  # longest server-requested wait (Retry-After) we obey
     stream: bool = False  # server-sent events keep long generations' connections busy
     price_prompt_per_mtok: float | None = None  # USD per million prompt tokens, for cost
     price_completion_per_mtok: float | None = None
@@ -107,6 +109,15 @@ class LeanConfig:
     file_size_mb: int = 512  # largest file a Lean process may write
     recycle_after: int = 200  # checks served before a process is replaced (the REPL never frees)
     scratch_dir: str | None = None  # temporary files; None: a fresh directory under the system tmp
+    # one-shot backend: the command that runs `lean` inside the project (`--json FILE` is appended)
+    lean_command: list[str] = field(default_factory=lambda: ["lake", "env", "lean"])
+    # import module -> Lean command that must succeed once that module is imported (the REPL
+    # ignores a bad import silently); every import block is also probed with `#check Nat`
+    import_probes: dict[str, str] = field(
+        default_factory=lambda: {"Mathlib": "#check Real.pi", "Aesop": "example : True := by aesop"}
+    )
+    # extra environment variable names passed to Lean besides the built-in allow-list
+    env_passthrough: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,8 +131,13 @@ class SoundnessConfig:
 
 @dataclass(frozen=True)
 class SuitesConfig:
+    """Where fetched suites live, and what to do with answer-hole problems."""
+
+    # fetched catalogue suites go to <cache_dir>/suites/<name>/ (default ~/.cache/lean-harness)
     cache_dir: str = field(default_factory=_default_cache_dir)
-    answer_holes: str = "model"  # "model": the model fills `abbrev ..._solution`; "skip"
+    # "model": the model fills the `abbrev ..._solution := sorry` (and only that);
+    # "skip": load_suite drops answer-hole problems and logs how many
+    answer_holes: str = "model"
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,9 @@ class Problem:
     )
     origin: str = ""  # "path:line" where the statement was read
     theorem_name: str = ""  # the declaration name in `statement` (name without the #k suffix)
+    # the ground-truth `-- answer` comment after an answer hole (kept out of `context` so the
+    # model never sees it; a report checks a model's answer against it)
+    answer_reference: str | None = None
 
     @property
     def decl_name(self) -> str:
@@ -143,6 +146,7 @@ class Candidate:
     preamble: str = ""  # the answer's own imports/options/opens before its first declaration
     answer_fill: str | None = None  # for answer-hole problems: the model's value for the `abbrev`
     note: str | None = None  # how it was found, for humans
+    statement: str = ""  # the model's own statement through `:=`, for display only (never checked)
 
 
 @dataclass(frozen=True)
@@ -265,6 +269,8 @@ class Attempt:
     native: bool = False
     error: str | None = None
     time: str = ""  # ISO timestamp when the round finished
+    goals: list[str] = field(default_factory=list)  # unsolved goals: repair material on resume
+    infra_retries: int = 0  # prover_error/checker_error retries this round took before its verdict
 
     @property
     def key(self) -> tuple[str, int, int]:
@@ -290,6 +296,11 @@ class Summary:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float | None = None
+    prover_s: float = 0.0  # summed over rounds
+    check_s: float = 0.0
+    by_split: dict[str, dict[str, Any]] = field(default_factory=dict)  # {proved, problems, pass_at}
+    by_category: dict[str, dict[str, Any]] = field(default_factory=dict)
+    complete: bool = True  # False: the run stopped early (budget, error); running again resumes
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Replay 17,568 real prover answers through the whole `harness run` pipeline.
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--limit PROBLEMS] [--scale 0.004]
+
+The answers are the 244 miniF2F-test problems x 3 models x 24 attempts of
+../shared/corpora/proofs-nonoverlapping-failures-minif2f-test (one sample per answer, no repair
+rounds). The prover is the loopback chat-completions double (tests/doubles/chat_server.py) in
+its own process, answering at once; Lean is the REPL double (tests/doubles/fake_repl.py),
+whose per-command latency follows the warm-REPL distribution recorded in verification.md
+(p50 1.18 s, mean 3.91 s, p90 8.15 s: lognormal, median 1.18 s, sigma 1.55) multiplied by
+--scale. Answers the corpus marks as failing get a Lean error from the double.
+
+Printed: CPU of the harness process per attempt (the prover double runs in another process,
+the REPL doubles are children and not counted), its peak RSS, and pipeline efficiency =
+ideal wall / actual wall, ideal = max(total prover latency / prover.concurrency, total REPL
+busy time over all requests, audits included, / lean.workers). REPL busy time is measured
+inside each REPL double, from a request's arrival to its reply. Targets: CPU < 2 ms per
+attempt, efficiency > 0.95, peak RSS < 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import gzip
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("HARNESS_SHARED_DIR", ROOT.parent / "shared")).resolve()
+CORPUS = (
+    SHARED
+    / "corpora"
+    / "proofs-nonoverlapping-failures-minif2f-test"
+    / "minif2f_test_attempts.jsonl.gz"
+)
+SUITE = SHARED / "benchmarks" / "minif2f-deepseek-prover-v1.5" / "minif2f.jsonl"
+FAIL_MARK = "-- bench: the corpus marks this answer as failing"
+# verification.md §2.4: warm-REPL latency per proof, p50 1.18 s, mean 3.91 s -> sigma 1.55
+LATENCY = {"median": 1.18, "sigma": 1.55}
+
+
+# ---------------------------------------------------------------------------------------------
+# Child modes: the prover double and the timed REPL double
+
+
+def serve_prover(corpus: Path, port_file: Path, limit: int | None) -> None:
+    """The chat server double answering each problem's corpus answers in turn."""
+    sys.path.insert(0, str(ROOT))
+    from tests.doubles.chat_server import ChatServer, Reply
+
+    answers: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
+    with gzip.open(corpus, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if limit is not None and row["problem_index"] >= limit:
+                continue
+            body = row["raw_proof"].rstrip()
+            if not row["passed"]:
+                body += f"\n  {FAIL_MARK}"
+            answers[row["name"]].append(body)
+    statement_name = re.compile(r"theorem\s+([\w.']+)")
+    lock = __import__("threading").Lock()
+
+    def responder(request: dict) -> Reply:
+        prompt = request["messages"][-1]["content"]
+        found = statement_name.search(prompt)
+        name = found.group(1) if found else ""
+        with lock:
+            queue = answers.get(name)
+            body = queue.popleft() if queue else "no answer left"
+        code = f"theorem {name} := by\n  {body}"  # extraction takes the proof after `:=`
+        return Reply(f"Here is the proof.\n```lean4\n{code}\n```", completion_tokens=len(body) // 4)
+
+    server = ChatServer(responder)
+    server.requests = _Discard()  # type: ignore[assignment]  # keep the double's memory flat
+    server.headers = _Discard()  # type: ignore[assignment]
+    server.request_times = _Discard()  # type: ignore[assignment]
+    with server:
+        port_file.write_text(server.url)
+        while True:
+            time.sleep(3600)
+
+
+class _Discard(list):
+    def append(self, item: object) -> None:
+        pass
+
+
+def timed_repl(busy_log: str, argv: list[str]) -> int:
+    """fake_repl, logging each request's busy time (arrival to reply) to `busy_log`."""
+    sys.path.insert(0, str(ROOT / "tests" / "doubles"))
+    import fake_repl
+
+    fd = os.open(busy_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    handle = fake_repl.FakeRepl.handle
+
+    def timed(self, raw: str) -> None:
+        started = time.perf_counter()
+        handle(self, raw)
+        os.write(fd, f"{time.perf_counter() - started:.6f}\n".encode())
+
+    fake_repl.FakeRepl.handle = timed
+    return fake_repl.main(argv)
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark
+
+
+def load_suite(limit: int | None):
+    from harness.config import Config
+    from harness.suites import load_suite as load
+    from harness.types import Suite
+
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
+        first = {}
+        for line in f:
+            row = json.loads(line)
+            first.setdefault(row["name"], row["problem_index"])
+    suite = load(str(SUITE), Config())
+    chosen = {n for n, i in first.items() if limit is None or i < limit}
+    problems = tuple(p for p in suite.problems if p.split == "test" and p.name in chosen)
+    problems = tuple(sorted(problems, key=lambda p: first[p.name]))
+    return Suite(source=suite.source, problems=problems)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, help="only the first N problems (72 answers each)")
+    parser.add_argument("--scale", type=float, default=0.004, help="REPL latency multiplier")
+    parser.add_argument("--workers", type=int, default=2, help="lean.workers")
+    parser.add_argument("--concurrency", type=int, default=8, help="prover.concurrency")
+    parser.add_argument("--out", help="run directory (default: a temporary one)")
+    parser.add_argument(
+        "--serve-prover", nargs=2, metavar=("CORPUS", "PORT_FILE"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--as-repl", metavar="BUSY_LOG", help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args()
+    if args.serve_prover:
+        serve_prover(Path(args.serve_prover[0]), Path(args.serve_prover[1]), args.limit)
+        return 0
+    if args.as_repl:
+        return timed_repl(args.as_repl, rest)
+    for path in (CORPUS, SUITE):
+        if not path.exists():
+            print(f"bench_pipeline: {path} is absent (set HARNESS_SHARED_DIR)", file=sys.stderr)
+            return 2
+
+    sys.path.insert(0, str(ROOT))
+    from harness.config import load_config
+    from harness.record import RunRecord
+    from harness.search import run_search
+
+    work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    out = Path(args.out) if args.out else work / "run"
+    busy_log = work / "busy.log"
+    script = work / "repl.json"
+    script.write_text(
+        json.dumps(
+            {
+                "latency_s": {"lognormal": LATENCY, "scale": args.scale},
+                "import_latency_s": 8.0 * args.scale,
+                "rules": [{"match": FAIL_MARK, "error": "linarith failed to find a contradiction"}],
+            }
+        )
+    )
+    (work / "lean").mkdir()
+    port_file = work / "url"
+    limit_args = ["--limit", str(args.limit)] if args.limit else []
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve-prover", str(CORPUS), str(port_file), *limit_args]
+    )
+    try:
+        while not port_file.exists() or not port_file.read_text():
+            if server.poll() is not None:
+                raise SystemExit("bench_pipeline: the prover double did not start")
+            time.sleep(0.05)
+        suite = load_suite(args.limit)
+        samples = 72  # 3 models x 24 attempts per problem
+        config = load_config(
+            None,
+            {
+                "prover": {
+                    "base_url": port_file.read_text(),
+                    "concurrency": args.concurrency,
+                    "max_retries": 0,
+                },
+                "search": {"samples": samples, "repair_rounds": 0},
+                "lean": {
+                    "project_dir": str(work / "lean"),
+                    "repl_command": [
+                        sys.executable,
+                        __file__,
+                        "--as-repl",
+                        str(busy_log),
+                        "--script",
+                        str(script),
+                    ],
+                    "workers": args.workers,
+                    "timeout_s": 600.0,
+                },
+            },
+        )
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.monotonic()
+        summary = asyncio.run(
+            run_search(config, suite, out, progress=False, write_report=False, log=lambda s: None)
+        )
+        wall = time.monotonic() - started
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        peak_mb = after.ru_maxrss / 1024
+        report_started = time.monotonic()
+        from harness.report import write_reports
+
+        write_reports(out)
+        report_s = time.monotonic() - report_started
+        report_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    finally:
+        server.kill()
+        server.wait()
+
+    busy = sum(float(x) for x in busy_log.read_text().split())
+    requests = len(busy_log.read_text().split())
+    prover_total = sum(a.prover_s for a in RunRecord(out).iter_effective(light=True))
+    ideal = max(prover_total / args.concurrency, busy / args.workers)
+    attempts = summary.attempts
+    print(f"problems {summary.problems}, attempts {attempts}, REPL requests {requests}")
+    print("verdicts " + ", ".join(f"{k} {v}" for k, v in summary.by_verdict.items() if v))
+    print(
+        f"wall {wall:.1f} s; REPL busy {busy:.1f} s over {args.workers} workers; ideal {ideal:.1f} s"
+    )
+    print(f"CPU per attempt: {1000 * cpu / max(1, attempts):.2f} ms (target < 2)")
+    print(f"pipeline efficiency: {ideal / wall:.3f} (target > 0.95)")
+    print(f"peak RSS during the run: {peak_mb:.0f} MB (target < 300)")
+    print(f"reports: {report_s:.1f} s, peak RSS after them {report_peak_mb:.0f} MB")
+    print(f"run directory: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

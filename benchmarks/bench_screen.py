@@ -1,0 +1,110 @@
+"""Run the screen over real prover solutions, through extraction and splicing as a run does.
+
+    .venv/bin/python benchmarks/bench_screen.py [--shared DIR]
+
+Reads the 438 DeepSeek-Prover-V2 and 225 Kimina-Prover miniF2F solutions from ../shared/corpora
+(or HARNESS_SHARED_DIR), extracts each answer's proof for its theorem, splices it against a
+problem made from the answer's own header and statement, screens it with the default policy
+(native_decide off), and prints the refusals by rule. Target: none for DeepSeek-Prover-V2; for
+Kimina only native_decide, listed by name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from harness.config import SoundnessConfig
+from harness.extract import extract_proof
+from harness.soundness.screen import screen
+from harness.soundness.splice import splice, split_lean_file
+from harness.types import Candidate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def corpus_files(shared: Path) -> dict[str, list[Path]]:
+    ds = shared / "corpora" / "proofs-deepseek-prover-v2-minif2f" / "extracted"
+    ki = shared / "corpora" / "proofs-kimina-prover-minif2f" / "extracted"
+    return {
+        "DeepSeek-Prover-V2": sorted(ds.rglob("*.lean")),
+        "Kimina-Prover": sorted(ki.rglob("*.lean")),
+    }
+
+
+def screen_solution(path: Path, config: SoundnessConfig) -> tuple[str, str | None, str]:
+    """(theorem name, refusing rule or None, detail) for one solution file, as a run sees it."""
+    text = path.read_text(encoding="utf-8")
+    name = path.stem
+    _, theorems = split_lean_file(text)
+    named = [t.problem for t in theorems if t.problem.decl_name == name]
+    if not named:
+        return name, "no_statement", "no theorem named after the file"
+    problem = named[-1]
+    found = extract_proof(text, problem.decl_name)
+    if not isinstance(found, Candidate):
+        return name, "no_proof", found.reason
+    spliced = splice(problem, found)
+    cand = Candidate(
+        proof=spliced.proof, aux=spliced.aux, preamble=found.preamble, answer_fill=spliced.fill
+    )
+    bad = screen(cand, config, header=problem.header)
+    if bad is None:
+        return name, None, ""
+    return name, bad.rule, bad.describe()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    default = os.environ.get("HARNESS_SHARED_DIR", str(ROOT.parent / "shared"))
+    parser.add_argument("--shared", default=default, help="the shared/ folder")
+    parser.add_argument("--json", action="store_true", help="one JSON object per corpus")
+    args = parser.parse_args(argv)
+    shared = Path(args.shared)
+    if not (shared / "corpora").is_dir():
+        print(f"bench_screen: {shared}/corpora not found (use --shared)", file=sys.stderr)
+        return 2
+    config = SoundnessConfig()
+    for corpus, files in corpus_files(shared).items():
+        t0 = time.perf_counter()
+        by_rule: dict[str, list[str]] = collections.defaultdict(list)
+        details: dict[str, str] = {}
+        for path in files:
+            name, rule, detail = screen_solution(path, config)
+            if rule is not None:
+                by_rule[rule].append(name)
+                details[name] = detail
+        seconds = time.perf_counter() - t0
+        refused = sum(len(v) for v in by_rule.values())
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "corpus": corpus,
+                        "files": len(files),
+                        "refused": refused,
+                        "by_rule": {k: sorted(v) for k, v in by_rule.items()},
+                        "seconds": round(seconds, 3),
+                    }
+                )
+            )
+            continue
+        print(
+            f"{corpus}: {len(files)} solutions, {refused} refused "
+            f"({seconds:.2f} s, {1000 * seconds / max(len(files), 1):.1f} ms each)"
+        )
+        for rule in sorted(by_rule):
+            names = sorted(by_rule[rule])
+            print(f"  {rule}: {len(names)}")
+            for n in names:
+                print(f"    {n}: {details[n]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""One Lean REPL subprocess: start it under limits, send a request, read a reply, kill it.
+
+`ReplProcess` owns exactly one child (and its process group): it starts `lean.repl_command`
+exactly as given, in `lean.project_dir`, in a new session, with RLIMIT_AS / RLIMIT_FSIZE set in
+the child and an environment reduced to an allow-list (the prover's API key never reaches Lean).
+`close()` kills the whole group and reaps it; nothing relies on `__del__`. Which process serves
+which header, and when one is replaced, is `pool.py`'s business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import signal
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.checker import protocol
+from harness.errors import ReplCrashed, ReplTimeout
+
+__all__ = ["ReplProcess", "lean_environment", "limits_preexec", "kill_group", "ENV_ALLOW"]
+
+# What Lean, Lake and elan need to run, and nothing else.
+ENV_ALLOW = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "ELAN_HOME",
+    "ELAN_TOOLCHAIN",
+    "LEAN_PATH",
+    "LEAN_SRC_PATH",
+    "LEAN_SYSROOT",
+    "LEAN_CC",
+    "LEAN_NUM_THREADS",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "XDG_CACHE_HOME",  # Mathlib's `cache` looks here
+    "MATHLIB_CACHE_DIR",
+    "GIT_CONFIG_GLOBAL",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+)
+ENV_ALLOW_PREFIXES = ("LAKE", "LC_")
+
+# Lean's replies can carry large infotrees; one line may be long.
+_STREAM_LIMIT = 64 * 1024 * 1024
+
+
+def lean_environment(
+    scratch: str | os.PathLike[str], passthrough: Sequence[str] = ()
+) -> dict[str, str]:
+    """The parent's environment reduced to the allow-list, with TMPDIR set to `scratch`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key in ENV_ALLOW or key.startswith(ENV_ALLOW_PREFIXES) or key in passthrough
+    }
+    env["TMPDIR"] = str(scratch)
+    return env
+
+
+def limits_preexec(memory_mb: int, file_size_mb: int) -> Callable[[], None]:
+    """A preexec_fn setting the address-space and file-size limits in the child only."""
+    memory = int(memory_mb) * 1024 * 1024
+    file_size = int(file_size_mb) * 1024 * 1024
+
+    def apply() -> None:
+        for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, file_size)):
+            _soft, hard = resource.getrlimit(limit)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            resource.setrlimit(limit, (value, value))
+
+    return apply
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group led by `pid` (the child was started in its own session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+class ReplProcess:
+    """A running REPL. Use `await start()`, `await request(obj, timeout)`, `await close()`."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        cwd: str | os.PathLike[str],
+        scratch: str | os.PathLike[str],
+        *,
+        memory_mb: int,
+        file_size_mb: int,
+        env_passthrough: Sequence[str] = (),
+        name: str = "repl",
+    ) -> None:
+        self.command = list(command)
+        self.cwd = str(cwd)
+        self.scratch = Path(scratch)
+        self.memory_mb = memory_mb
+        self.file_size_mb = file_size_mb
+        self.env_passthrough = tuple(env_passthrough)
+        self.name = name
+        self.requests = 0
+        self.started_at = 0.0
+        self._proc: asyncio.subprocess.Process | None = None
+        self._stderr_path = self.scratch / f"{name}.stderr"
+        self._closed = False
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.returncode is None and not self._closed
+
+    async def start(self) -> None:
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(self._stderr_path, "wb") as stderr:
+                self._proc = await asyncio.create_subprocess_exec(
+                    *self.command,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=stderr,
+                    cwd=self.cwd,
+                    env=lean_environment(self.scratch, self.env_passthrough),
+                    start_new_session=True,
+                    preexec_fn=limits_preexec(self.memory_mb, self.file_size_mb),
+                    limit=_STREAM_LIMIT,
+                )
+        except (OSError, ValueError) as exc:
+            raise ReplCrashed(
+                f"cannot start the REPL ({' '.join(self.command)}) in {self.cwd}: {exc}"
+            ) from exc
+        self.started_at = time.monotonic()
+
+    async def request(self, obj: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request and return the parsed reply. On expiry the process is killed and
+        ReplTimeout raised; on EOF or unparsable output, ReplCrashed (the process is then dead)."""
+        if not self.alive:
+            raise ReplCrashed(self._exit_description("the REPL is not running"))
+        try:
+            return await asyncio.wait_for(self._exchange(obj), timeout=max(timeout, 0.001))
+        except TimeoutError:
+            await self.close()
+            raise ReplTimeout(f"Lean did not answer within {timeout:.0f} s") from None
+        except ReplCrashed:
+            await self.close()
+            raise
+
+    async def _exchange(self, obj: dict[str, Any]) -> dict[str, Any]:
+        assert self._proc is not None and self._proc.stdin and self._proc.stdout
+        self.requests += 1
+        try:
+            self._proc.stdin.write(protocol.frame(obj).encode("utf-8"))
+            await self._proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            await self._reap_quietly()
+            raise ReplCrashed(self._exit_description("the REPL closed its input")) from exc
+        lines: list[str] = []
+        while True:
+            try:
+                raw = await self._proc.stdout.readline()
+            except (ValueError, asyncio.LimitOverrunError) as exc:
+                raise ReplCrashed("the REPL wrote a line longer than 64 MiB") from exc
+            if not raw:  # EOF
+                await self._reap_quietly()
+                partial = " after a partial reply" if lines else ""
+                raise ReplCrashed(self._exit_description(f"the REPL exited{partial}"))
+            line = raw.decode("utf-8", errors="replace")
+            if line.strip():
+                lines.append(line)
+            elif lines:
+                break
+        text = "".join(lines)
+        try:
+            return protocol.parse_reply(text)
+        except ValueError as exc:
+            snippet = " ".join(text.split())[:120]
+            raise ReplCrashed(f"unparsable REPL output: {snippet!r}") from exc
+
+    async def _reap_quietly(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._proc.wait(), timeout=2.0)
+
+    def _stderr_tail(self) -> str:
+        try:
+            data = self._stderr_path.read_bytes()[-2000:]
+        except OSError:
+            return ""
+        text = data.decode("utf-8", errors="replace")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return lines[-1][:200] if lines else ""
+
+    def _exit_description(self, what: str) -> str:
+        code = self._proc.returncode if self._proc else None
+        parts = [what]
+        if code is not None:
+            parts.append(f"(signal {-code})" if code < 0 else f"(exit code {code})")
+        tail = self._stderr_tail()
+        if tail:
+            if "out of memory" in tail.lower() or "bad_alloc" in tail:
+                parts.append(f"out of memory (lean.memory_mb={self.memory_mb})")
+            parts.append(f"stderr: {tail}")
+        return " ".join(parts)
+
+    async def close(self) -> None:
+        """Kill the process group and reap the child. Safe to call more than once."""
+        proc = self._proc
+        if proc is None:
+            return
+        self._closed = True
+        kill_group(proc.pid)
+        if proc.stdin is not None:
+            with contextlib.suppress(Exception):
+                proc.stdin.close()
+        await proc.wait()
+        with contextlib.suppress(OSError):
+            self._stderr_path.unlink()

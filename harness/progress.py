@@ -1,0 +1,138 @@
+"""Progress while a run goes: a live bar on a terminal, plain periodic lines otherwise.
+
+The search calls `attempt(...)` after each recorded round and `problem_done(...)` when a
+problem has no work left; the display decides how often to show anything. Output goes to
+stderr so stdout stays for results.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO, Any
+
+__all__ = ["Progress", "ProgressCounts", "make_progress"]
+
+
+class ProgressCounts:
+    """What the display shows; kept by the search, read by the display."""
+
+    def __init__(self, problems: int, done: int = 0, proved: int = 0) -> None:
+        self.problems = problems
+        self.done = done  # problems with no work left (this invocation's start included)
+        self.proved = proved
+        self.attempts = 0  # rounds recorded by this invocation
+        self.tokens = 0
+        self.started = time.monotonic()
+        self.done_at_start = done
+
+    def rate(self) -> float:
+        """Rounds per minute in this invocation."""
+        elapsed = max(1e-9, time.monotonic() - self.started)
+        return 60.0 * self.attempts / elapsed
+
+    def eta_s(self) -> float | None:
+        finished = self.done - self.done_at_start
+        remaining = self.problems - self.done
+        if finished <= 0 or remaining <= 0:
+            return None
+        return (time.monotonic() - self.started) / finished * remaining
+
+
+def _fmt_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    minutes, s = divmod(int(seconds), 60)
+    hours, m = divmod(minutes, 60)
+    return f"{hours}:{m:02d}:{s:02d}"
+
+
+class Progress:
+    """Base display: plain lines every `interval_s` seconds (and at the end)."""
+
+    def __init__(
+        self, counts: ProgressCounts, stream: IO[str] | None = None, interval_s: float = 30.0
+    ):
+        self.counts = counts
+        self.stream = stream or sys.stderr
+        self.interval_s = interval_s
+        self._last = 0.0
+
+    def line(self) -> str:
+        c = self.counts
+        return (
+            f"problems {c.done}/{c.problems} done, {c.proved} proved · {c.attempts} rounds · "
+            f"{c.tokens:,} tokens · {c.rate():.1f} rounds/min · ETA {_fmt_eta(c.eta_s())}"
+        )
+
+    def start(self) -> None:
+        self._last = time.monotonic()
+
+    def attempt(self, proved: bool, tokens: int) -> None:
+        self.counts.attempts += 1
+        self.counts.tokens += tokens
+        self.refresh()
+
+    def problem_done(self, proved: bool) -> None:
+        self.counts.done += 1
+        self.counts.proved += int(proved)
+        self.refresh()
+
+    def refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.interval_s:
+            self._last = now
+            print(f"harness: {self.line()}", file=self.stream, flush=True)
+
+    def stop(self) -> None:
+        print(f"harness: {self.line()}", file=self.stream, flush=True)
+
+
+class RichProgress(Progress):
+    """A live bar (rich), redrawn at most a few times a second."""
+
+    def __init__(self, counts: ProgressCounts, stream: IO[str] | None = None) -> None:
+        super().__init__(counts, stream)
+        from rich.console import Console
+        from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import Progress as RichBar
+
+        self._bar = RichBar(
+            TextColumn("problems"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TextColumn("· {task.fields[info]}"),
+            TimeRemainingColumn(),
+            console=Console(file=self.stream),
+            transient=False,
+            refresh_per_second=4,
+        )
+        self._task: Any = None
+
+    def _info(self) -> str:
+        c = self.counts
+        return f"{c.proved} proved · {c.attempts} rounds · {c.tokens:,} tokens · {c.rate():.1f}/min"
+
+    def start(self) -> None:
+        self._bar.start()
+        self._task = self._bar.add_task(
+            "run", total=self.counts.problems, completed=self.counts.done, info=self._info()
+        )
+
+    def refresh(self) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, completed=self.counts.done, info=self._info())
+
+    def stop(self) -> None:
+        self.refresh()
+        self._bar.stop()
+
+
+def make_progress(
+    counts: ProgressCounts, enabled: bool = True, stream: IO[str] | None = None
+) -> Progress:
+    """A rich bar on a terminal, plain periodic lines otherwise; `enabled=False`: lines only."""
+    stream = stream or sys.stderr
+    if enabled and hasattr(stream, "isatty") and stream.isatty():
+        return RichProgress(counts, stream)
+    return Progress(counts, stream)

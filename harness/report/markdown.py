@@ -1,0 +1,203 @@
+"""report.md: the pass@k table, breakdowns, per-problem table and the proofs found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.metrics import ks_for
+from harness.report import RunData
+from harness.types import Summary, VerdictKind
+
+__all__ = ["render_markdown", "render_comparison", "fmt_pct", "fence"]
+
+
+def fmt_pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _cell(text: Any) -> str:
+    """Table cells hold untrusted names; keep them on one line and out of the table syntax."""
+    text = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return text.replace("<", "&lt;").replace(">", "&gt;")  # no raw HTML from model or suite text
+
+
+def fence(code: str, lang: str = "lean") -> str:
+    """A fenced block longer than any backtick run inside the code."""
+    longest = 0
+    run = 0
+    for ch in code:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{lang}\n{code.rstrip()}\n{ticks}"
+
+
+def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, s = divmod(int(seconds), 60)
+    hours, m = divmod(minutes, 60)
+    return f"{hours}h{m:02d}m{s:02d}s" if hours else f"{m}m{s:02d}s"
+
+
+def header_facts(data: RunData) -> list[tuple[str, str]]:
+    h, c = data.header, data.config
+    suite = h.get("suite") or {}
+    prover = c.get("prover", {})
+    search = c.get("search", {})
+    facts = [
+        ("suite", str(suite.get("suite") or data.summary.suite)),
+        ("suite variant", str(suite.get("variant") or "-")),
+        ("suite commit", str(suite.get("commit") or "-")),
+        ("suite sha256", str(suite.get("sha256") or "-")),
+        ("model", str(prover.get("model", "-"))),
+        ("prompt", str(c.get("prompt", "-"))),
+        (
+            "sampling",
+            f"temperature {prover.get('temperature')}, top_p {prover.get('top_p')}, "
+            f"max_tokens {prover.get('max_tokens')}",
+        ),
+        (
+            "search",
+            f"{search.get('samples')} samples x (1 + {search.get('repair_rounds')} repair rounds)"
+            + (", stop on success" if search.get("stop_on_success") else ""),
+        ),
+        ("Lean toolchain", str(h.get("lean_toolchain") or "unknown")),
+        ("Mathlib", str(h.get("mathlib_rev") or "unknown")),
+        ("harness", str(h.get("harness_version") or "-")),
+        ("config hash", str(h.get("config_hash") or "-")),
+        ("started", str(h.get("started") or "-")),
+        (
+            "finished",
+            str(h.get("finished") or "-") + ("" if data.summary.complete else " (incomplete)"),
+        ),
+    ]
+    if h.get("stopped"):
+        facts.append(("stopped", str(h["stopped"])))
+    if (h.get("selection") or {}).get("shard"):
+        facts.append(("shard", str(h["selection"]["shard"])))
+    return facts
+
+
+def _group_rows(groups: dict[str, dict[str, Any]], samples: int) -> list[list[Any]]:
+    ks = [str(k) for k in ks_for(samples)] if samples else []
+    rows = []
+    for name, g in groups.items():
+        rows.append([name, g["problems"], g["proved"]] + [fmt_pct(g["pass_at"].get(k)) for k in ks])
+    return rows
+
+
+def render_markdown(data: RunData) -> str:
+    s = data.summary
+    lines = [f"# Run report: {_cell(s.suite)}", ""]
+    lines += _table(["", ""], [[k, v] for k, v in header_facts(data)])
+    lines += ["", "## pass@k", ""]
+    lines += [
+        f"{s.proved} of {s.problems} problems proved ({fmt_pct(s.proved / s.problems if s.problems else None)}); "
+        f"n = {s.samples} samples per problem, c = samples with a proved round (repair rounds included); "
+        "unbiased estimator, averaged over problems.",
+        "",
+    ]
+    lines += _table(["k", "pass@k"], [[k, fmt_pct(v)] for k, v in s.pass_at.items()])
+    ks = [f"pass@{k}" for k in ks_for(s.samples)] if s.samples else []
+    lines += ["", "## By split", ""]
+    lines += _table(["split", "problems", "proved", *ks], _group_rows(s.by_split, s.samples))
+    lines += ["", "## By category", ""]
+    lines += _table(["category", "problems", "proved", *ks], _group_rows(s.by_category, s.samples))
+    lines += ["", "## Verdicts", ""]
+    lines += _table(
+        ["verdict", "rounds"],
+        [[k, v] for k, v in s.by_verdict.items() if v] + [["total", s.attempts]],
+    )
+    lines += ["", "## Tokens, cost and time", ""]
+    lines += _table(
+        ["", ""],
+        [
+            ["prompt tokens", f"{s.prompt_tokens:,}"],
+            ["completion tokens", f"{s.completion_tokens:,}"],
+            ["cost", "-" if s.cost is None else f"${s.cost:.4f}"],
+            ["prover time (sum over rounds)", _duration(s.prover_s)],
+            ["Lean time (sum over rounds)", _duration(s.check_s)],
+            ["wall time", _duration(data.wall_s)],
+        ],
+    )
+    if data.outcomes:
+        lines += ["", "## Problems", ""]
+        rows = []
+        for name, po in sorted(data.outcomes.items()):
+            rounds = data.attempts.get(name, [])
+            kinds = {}
+            for a in rounds:
+                kinds[a.verdict] = kinds.get(a.verdict, 0) + 1
+            first = po.first_proof
+            rows.append(
+                [
+                    name,
+                    po.split or "-",
+                    f"{po.c}/{s.samples}",
+                    len(rounds),
+                    f"sample {first.sample}, round {first.round}" if first else "-",
+                    ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "-",
+                ]
+            )
+        lines += _table(
+            ["problem", "split", "proved samples", "rounds", "first proof", "verdicts"], rows
+        )
+        proved = [(n, po.first_proof) for n, po in sorted(data.outcomes.items()) if po.first_proof]
+        if proved:
+            lines += ["", "## Proofs found", ""]
+            for name, a in proved:
+                assert a is not None
+                native = " (native_decide: trusts the compiler)" if a.native else ""
+                lines += [
+                    f"### {_cell(name)}",
+                    "",
+                    f"sample {a.sample}, round {a.round}{native}",
+                    "",
+                    fence(a.proof or a.answer),
+                    "",
+                ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_comparison(runs: list[RunData], agg: dict[str, tuple[float, float]]) -> str:
+    """Several runs side by side; pass@k as mean ± std (sample std) over them."""
+    summaries: list[Summary] = [r.summary for r in runs]
+    ks = list(agg)
+    lines = [f"# {len(runs)} runs side by side", ""]
+    head = ["run", "suite", "model", "samples", "problems", "proved", *(f"pass@{k}" for k in ks)]
+    rows = []
+    for r, s in zip(runs, summaries, strict=True):
+        model = r.config.get("prover", {}).get("model", "-")
+        rows.append(
+            [str(r.dir), s.suite, model, s.samples, s.problems, s.proved]
+            + [fmt_pct(s.pass_at.get(k)) for k in ks]
+        )
+    proved_mean = sum(s.proved for s in summaries) / len(summaries) if summaries else 0
+    rows.append(
+        ["mean ± std", "", "", "", "", f"{proved_mean:.1f}"]
+        + [f"{100 * m:.1f}% ± {100 * sd:.1f}" for m, sd in agg.values()]
+    )
+    lines += _table(head, rows)
+    suites = {s.suite for s in summaries}
+    counts = {s.problems for s in summaries}
+    if len(suites) > 1 or len(counts) > 1:
+        lines += [
+            "",
+            "Note: the runs cover different suites or problem counts; the mean mixes them.",
+        ]
+    lines += ["", "std is the sample standard deviation over runs (as the papers' ± σ)."]
+    return "\n".join(lines) + "\n"
+
+
+# VerdictKind order for displays.
+VERDICT_ORDER = [k.value for k in VerdictKind]

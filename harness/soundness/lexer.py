@@ -1,0 +1,288 @@
+"""A Lean 4 tokenizer, good enough that the screen reads code the way Lean does.
+
+What it must get right for soundness: where comments, docstrings, strings and character literals
+begin and end (so a `sorry` inside a comment does not count, and a comment cannot hide a command
+from the screen), and what an identifier is (so `exact?`, `h.sorry_lemma` or `«sorryAx»` are read
+as one name each). It does not parse: tokens carry their text and position, and the screen
+pattern-matches on the token stream.
+
+Lean's rules followed here (Lean 4 `Lean.Parser.Basic`):
+
+* `--` comments run to the end of the line; `/-` comments nest (`/-- -/` doc comments and
+  `/-! -/` module docs are nested comments too).
+* Strings are `"..."` with backslash escapes, read as Lean reads a plain string literal. An
+  interpolated string (`s!"{e}"`, `m!`, `throwError "..."`) has code inside its braces and nested
+  strings there, which only the parser's context can tell apart from a plain string; the screen
+  therefore refuses any string containing `{` (honest proofs have none), so the plain reading
+  used here is the right one for every text that passes.
+* A character literal is `'c'` or `'\n'`, and only where a `'` cannot continue an identifier.
+* Identifiers: a first character that is a letter, `_`, or a "letter-like" symbol (Greek except
+  λ Π Σ, Coptic, letter-like block, ...), then letters, digits, `_`, `'`, `!`, `?`, subscripts;
+  dotted parts join (`Nat.succ_le`); `«...»` escapes a part. So `exact?` and `s!` are single
+  identifiers, exactly as Lean reads them.
+* `#` directly followed by an identifier is one token (`#eval`, `#exit`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["Token", "tokenize", "code_tokens", "ident_parts"]
+
+# kinds
+IDENT = "ident"
+HASH_CMD = "hash"  # `#eval`, `#exit`, ...
+NUMBER = "number"
+STRING = "string"
+CHAR = "char"
+NAME_LIT = "name"  # `` `foo `` and ``` ``foo ```: the token text is the quoted name
+SYMBOL = "symbol"
+COMMENT = "comment"  # `-- ...` and `/- ... -/`
+DOC = "doc"  # `/-- ... -/` and `/-! ... -/`
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    start: int  # offset in the source
+    end: int
+    line: int  # 1-based
+    col: int  # 0-based, in code points
+
+    @property
+    def is_code(self) -> bool:
+        return self.kind not in (COMMENT, DOC, STRING, CHAR)
+
+
+def _is_letter_like(c: str) -> bool:
+    o = ord(c)
+    return (
+        (0x3B1 <= o <= 0x3C9 and o != 0x3BB)  # α-ω except λ
+        or (0x391 <= o <= 0x3A9 and o != 0x3A0 and o != 0x3A3)  # Α-Ω except Π Σ
+        or (0x3CA <= o <= 0x3FB)  # Coptic
+        or (0x1F00 <= o <= 0x1FFE)  # Polytonic Greek
+        or (0x2100 <= o <= 0x214F)  # letter-like block
+        or (0x1D49C <= o <= 0x1D59F)  # script, double-struck, Fraktur
+    )
+
+
+def _is_subscript_alnum(c: str) -> bool:
+    o = ord(c)
+    return (
+        (0x2080 <= o <= 0x2089)  # ₀-₉
+        or (0x2090 <= o <= 0x209C)  # ₐ-ₜ
+        or (0x1D62 <= o <= 0x1D6A)  # ᵢ-ᵪ
+        or o == 0x2C7C  # ⱼ
+    )
+
+
+def _is_id_first(c: str) -> bool:
+    return c.isalpha() or c == "_" or _is_letter_like(c)
+
+
+def _is_id_rest(c: str) -> bool:
+    return (
+        c.isalnum()
+        or c in "_'!?"
+        or _is_letter_like(c)
+        or _is_subscript_alnum(c)
+        or unicodedata.category(c) == "Mn"  # combining marks continue a name
+    )
+
+
+class _Lexer:
+    def __init__(self, src: str) -> None:
+        self.src = src
+        self.n = len(src)
+        self.tokens: list[Token] = []
+        # line starts, to compute (line, col) from an offset
+        self.line_starts = [0]
+        for i, ch in enumerate(src):
+            if ch == "\n":
+                self.line_starts.append(i + 1)
+
+    def pos(self, offset: int) -> tuple[int, int]:
+        lo, hi = 0, len(self.line_starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.line_starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo + 1, offset - self.line_starts[lo]
+
+    def emit(self, kind: str, start: int, end: int, text: str | None = None) -> None:
+        line, col = self.pos(start)
+        self.tokens.append(
+            Token(kind, self.src[start:end] if text is None else text, start, end, line, col)
+        )
+
+    def run(self) -> None:
+        src, n = self.src, self.n
+        i = 0
+        while i < n:
+            c = src[i]
+            if c in " \t\r\n":
+                i += 1
+            elif src.startswith("--", i):
+                j = src.find("\n", i)
+                j = n if j < 0 else j
+                self.emit(COMMENT, i, j)
+                i = j
+            elif src.startswith("/-", i):
+                j = self.block_comment_end(i)
+                kind = (
+                    DOC
+                    if src.startswith(("/--", "/-!"), i) and not src.startswith("/--/", i)
+                    else COMMENT
+                )
+                self.emit(kind, i, j)
+                i = j
+            elif c == '"':
+                i = self.string(i)
+            elif c == "'" and self.char_literal_end(i) is not None:
+                j = self.char_literal_end(i)
+                assert j is not None
+                self.emit(CHAR, i, j)
+                i = j
+            elif c == "`":
+                i = self.name_literal(i)
+            elif c == "#" and i + 1 < n and _is_id_first(src[i + 1]):
+                j = i + 1
+                while j < n and _is_id_rest(src[j]):
+                    j += 1
+                self.emit(HASH_CMD, i, j)
+                i = j
+            elif _is_id_first(c) or c == "«":
+                j = self.ident_end(i)
+                self.emit(IDENT, i, j)
+                i = j
+            elif c.isdigit():
+                j = i + 1
+                while j < n and (src[j].isalnum() or src[j] == "_"):
+                    j += 1
+                # a decimal point followed by a digit belongs to the number (`1.5`)
+                if j + 1 < n and src[j] == "." and src[j + 1].isdigit():
+                    j += 1
+                    while j < n and (src[j].isalnum() or src[j] == "_"):
+                        j += 1
+                self.emit(NUMBER, i, j)
+                i = j
+            else:
+                self.emit(SYMBOL, i, i + 1)
+                i += 1
+
+    def block_comment_end(self, i: int) -> int:
+        src, n = self.src, self.n
+        depth = 0
+        j = i
+        while j < n:
+            if src.startswith("/-", j):
+                depth += 1
+                j += 2
+            elif src.startswith("-/", j):
+                depth -= 1
+                j += 2
+                if depth == 0:
+                    return j
+            else:
+                j += 1
+        return n  # unterminated: the rest of the text is comment (Lean: an error)
+
+    def string(self, i: int) -> int:
+        src, n = self.src, self.n
+        j = i + 1
+        while j < n:
+            c = src[j]
+            if c == "\\":
+                j += 2
+            elif c == '"':
+                j += 1
+                break
+            else:
+                j += 1
+        j = min(j, n)
+        self.emit(STRING, i, j)
+        return j
+
+    def char_literal_end(self, i: int) -> int | None:
+        src, n = self.src, self.n
+        # `'` after an identifier character is part of that identifier (`h'`), handled there
+        if i > 0 and _is_id_rest(src[i - 1]):
+            return None
+        if i + 2 < n and src[i + 1] == "\\":
+            k = src.find("'", i + 2)
+            if 0 < k - i <= 12:
+                return k + 1
+            return None
+        if i + 2 < n and src[i + 2] == "'" and src[i + 1] not in "'\n":
+            return i + 3
+        return None
+
+    def name_literal(self, i: int) -> int:
+        src, n = self.src, self.n
+        j = i + 1
+        if j < n and src[j] == "`":
+            j += 1
+        if j < n and (_is_id_first(src[j]) or src[j] == "«"):
+            k = self.ident_end(j)
+            self.emit(NAME_LIT, i, k, src[j:k])
+            return k
+        self.emit(SYMBOL, i, j)
+        return j
+
+    def ident_end(self, i: int) -> int:
+        src, n = self.src, self.n
+        j = i
+        while True:
+            if j < n and src[j] == "«":
+                k = src.find("»", j + 1)
+                j = n if k < 0 else k + 1
+            elif j < n and _is_id_first(src[j]):
+                j += 1
+                while j < n and _is_id_rest(src[j]):
+                    j += 1
+            else:
+                return j
+            # a dot joins the next part only if an identifier part follows directly
+            if j + 1 < n and src[j] == "." and (_is_id_first(src[j + 1]) or src[j + 1] == "«"):
+                j += 1
+                continue
+            return j
+
+
+def tokenize(src: str) -> list[Token]:
+    """All tokens of `src` in source order, comments and strings included."""
+    lexer = _Lexer(src)
+    lexer.run()
+    return lexer.tokens
+
+
+def code_tokens(src: str) -> list[Token]:
+    """The tokens Lean elaborates: no comments, docstrings, strings or character literals."""
+    return [t for t in tokenize(src) if t.is_code]
+
+
+def ident_parts(text: str) -> list[str]:
+    """`Lean.«ofReduceBool»` -> ["Lean", "ofReduceBool"]: the name's components, unescaped."""
+    parts: list[str] = []
+    buf = ""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "«":
+            k = text.find("»", i + 1)
+            k = len(text) if k < 0 else k
+            buf += text[i + 1 : k]
+            i = k + 1
+        elif c == ".":
+            parts.append(buf)
+            buf = ""
+            i += 1
+        else:
+            buf += c
+            i += 1
+    parts.append(buf)
+    return parts

@@ -1,0 +1,185 @@
+"""`await verify(problem, candidate, checker, config) -> Verdict`: the only code that makes `proved`.
+
+    screen (screen.py)  -> sorry / rejected, before Lean sees anything
+    splice (splice.py)  -> header + context + aux + STATEMENT VERBATIM + proof
+    job                 -> commands: [context + reference statement, the model's command]
+                           audits:   [#print axioms NAME, statement fidelity]   (audit.py)
+    classify            -> lean_error / sorry / rejected / proved
+
+The reference statement (`theorem __harness_ref ... := sorry`) is elaborated as the first
+command, before any model text, so nothing the model wrote can change it. If it fails to
+elaborate, the suite itself is broken for this Lean: the verdict is `lean_error` with rule
+`suite_statement`, reported distinctly from the model's errors. Every surprise after Lean
+accepts the model's command (audit output missing or unparsable, the name missing, an axiom
+outside the allowlist, a statement that differs) is `rejected`, never `proved`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from harness.checker.protocol import classify
+from harness.config import Config
+from harness.errors import CheckerError
+from harness.soundness.audit import (
+    axioms_command,
+    fidelity_command,
+    judge_axioms,
+    judge_fidelity,
+)
+from harness.soundness.screen import Rejection, screen, uses_native
+from harness.soundness.splice import Spliced, declaration_name, reference_statement, splice
+from harness.types import (
+    Candidate,
+    LeanJob,
+    LeanMessage,
+    NoProof,
+    Problem,
+    Verdict,
+    VerdictKind,
+)
+
+__all__ = ["verify", "build_job", "screened_candidate"]
+
+
+def screened_candidate(spliced: Spliced, candidate: Candidate) -> Candidate:
+    """What the screen reads: exactly the model text that goes to Lean (own restatements of
+    the theorem dropped), plus the original preamble (its covered lines are dropped there)."""
+    return Candidate(
+        proof=spliced.proof,
+        aux=spliced.aux,
+        preamble=candidate.preamble,
+        answer_fill=spliced.fill,
+    )
+
+
+def build_job(problem: Problem, spliced: Spliced, timeout_s: float | None = None) -> LeanJob:
+    """The Lean job for a spliced answer (raises ValueError if the statement has no name)."""
+    found = declaration_name(problem.statement)
+    if found is None:
+        raise ValueError("the suite statement declares no `theorem NAME`")
+    name = found[0]
+    reference = spliced.context + reference_statement(problem.statement) + "\n"
+    return LeanJob(
+        header=problem.header,
+        commands=(reference, spliced.model_text),
+        audits=(axioms_command(name), fidelity_command(name)),
+        timeout_s=timeout_s,
+    )
+
+
+def _where(rejection: Rejection, spliced: Spliced | None) -> str:
+    pos = spliced.part_to_file(rejection.part, rejection.line, rejection.col) if spliced else None
+    if pos is not None:
+        return f"{pos[0]}:{pos[1]} {rejection.text}"
+    return f"answer {rejection.part} {rejection.line}:{rejection.col} {rejection.text}"
+
+
+def _goals(messages: tuple[LeanMessage, ...]) -> tuple[str, ...]:
+    goals = []
+    for m in messages:
+        if m.severity == "error" and m.text.startswith("unsolved goals"):
+            goals.append(m.text.split("\n", 1)[1] if "\n" in m.text else "")
+    return tuple(goals)
+
+
+def _first_line(messages: tuple[LeanMessage, ...]) -> str:
+    for m in messages:
+        if m.severity == "error":
+            return f"{m.line}:{m.column} {m.text.strip().splitlines()[0] if m.text.strip() else ''}"
+    return ""
+
+
+async def verify(
+    problem: Problem, candidate: Candidate | NoProof, checker, config: Config
+) -> Verdict:
+    """Check one answer against the suite's statement; see the module docstring."""
+    t0 = time.perf_counter()
+    if isinstance(candidate, NoProof):
+        return Verdict(VerdictKind.NO_PROOF, detail=candidate.reason)
+
+    spliced = splice(problem, candidate, answer_holes=config.suites.answer_holes)
+    checked_file = spliced.file
+
+    def verdict(kind: VerdictKind, **kw) -> Verdict:
+        return Verdict(kind, seconds=time.perf_counter() - t0, checked_file=checked_file, **kw)
+
+    rejection = screen(
+        screened_candidate(spliced, candidate), config.soundness, header=problem.header
+    )
+    if rejection is not None:
+        return verdict(rejection.kind, rule=rejection.rule, where=_where(rejection, spliced))
+
+    try:
+        job = build_job(problem, spliced)
+    except ValueError as exc:
+        return verdict(VerdictKind.LEAN_ERROR, rule="suite_statement", detail=str(exc))
+    name = declaration_name(problem.statement)[0]  # type: ignore[index]  # build_job checked
+
+    try:
+        result = await checker.run(job)
+    except CheckerError as exc:
+        return verdict(VerdictKind.CHECKER_ERROR, detail=str(exc))
+    if result.outcome == "timeout":
+        return verdict(VerdictKind.TIMEOUT, detail=result.error or "Lean timed out")
+    if result.outcome != "ok":
+        return verdict(VerdictKind.CHECKER_ERROR, detail=result.error or result.outcome)
+
+    header_errors = tuple(m for m in result.header_messages if m.severity == "error")
+    if header_errors:
+        return verdict(
+            VerdictKind.LEAN_ERROR,
+            rule="suite_header",
+            messages=header_errors,
+            detail="the suite's header does not elaborate: " + _first_line(header_errors),
+        )
+    if len(result.commands) != 2:
+        return verdict(
+            VerdictKind.CHECKER_ERROR,
+            detail=f"checker answered {len(result.commands)} of 2 commands",
+        )
+
+    reference, body = result.commands
+    if reference.repl_error is not None or reference.errors:
+        messages = spliced.map_messages("context", reference.errors)
+        why = reference.repl_error or _first_line(reference.errors)
+        return verdict(
+            VerdictKind.LEAN_ERROR,
+            rule="suite_statement",
+            messages=messages,
+            detail=f"the suite's statement does not elaborate under its header: {why}",
+        )
+
+    messages = spliced.map_messages("model", body.messages)
+    goals = tuple(s.goal for s in body.sorries) + _goals(messages)
+    status = classify(body)
+    if status == "lean_error":
+        return verdict(
+            VerdictKind.LEAN_ERROR,
+            messages=messages,
+            goals=goals,
+            detail=body.repl_error,
+        )
+    if status == "sorry":
+        return verdict(VerdictKind.SORRY, messages=messages, goals=goals, rule="lean_sorry")
+
+    # Lean accepted the model's command: now the harness's own audits decide.
+    if len(result.audits) != 2:
+        return verdict(
+            VerdictKind.REJECTED,
+            messages=messages,
+            rule="audit_output",
+            where=f"{len(result.audits)} of 2 audit results",
+        )
+    allow_native = config.soundness.allow_native_decide
+    axioms = judge_axioms(result.audits[0], name, allow_native)
+    if not axioms.ok:
+        kind = VerdictKind.SORRY if axioms.sorry else VerdictKind.REJECTED
+        return verdict(kind, messages=messages, rule=axioms.rule, where=axioms.detail)
+    fidelity = judge_fidelity(result.audits[1])
+    if not fidelity.ok:
+        return verdict(
+            VerdictKind.REJECTED, messages=messages, rule=fidelity.rule, where=fidelity.detail
+        )
+    native = axioms.native or (allow_native and uses_native(screened_candidate(spliced, candidate)))
+    return verdict(VerdictKind.PROVED, messages=messages, native=native)

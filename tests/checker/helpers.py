@@ -1,0 +1,89 @@
+"""Shared helpers for the checker tests: configs that point the pool at the REPL double."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.config import Config, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_REPL = ROOT / "tests" / "doubles" / "fake_repl.py"
+FAKE_LEAN = Path(__file__).resolve().parent / "fake_lean.py"
+
+
+def double_config(
+    tmp_path: Path,
+    script: dict[str, Any] | None = None,
+    replay: list[Path] | None = None,
+    **lean: Any,
+) -> tuple[Config, Path]:
+    """A config whose REPL is the double; returns it and the double's request log."""
+    log = tmp_path / "requests.jsonl"
+    script_path = tmp_path / "script.json"
+    script_path.write_text(json.dumps(script or {}), encoding="utf-8")
+    command = [sys.executable, str(FAKE_REPL), "--script", str(script_path), "--log", str(log)]
+    for path in replay or []:
+        command += ["--replay", str(path)]
+    project = tmp_path / "project"
+    project.mkdir(exist_ok=True)
+    settings: dict[str, Any] = {
+        "project_dir": str(project),
+        "repl_command": command,
+        "workers": 1,
+        "timeout_s": 10,
+        "header_timeout_s": 20,
+        "memory_mb": 4096,
+    }
+    settings.update(lean)
+    return load_config(None, {"lean": settings}), log
+
+
+def read_log(log: Path) -> list[dict[str, Any]]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line]
+
+
+def requests_by_pid(log: Path) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for event in read_log(log):
+        if event["event"] == "request":
+            out.setdefault(event["pid"], []).append(event["request"])
+    return out
+
+
+def started_pids(log: Path) -> list[int]:
+    return [e["pid"] for e in read_log(log) if e["event"] == "start"]
+
+
+def process_state(pid: int) -> str | None:
+    """The State letter of /proc/PID/status, or None when the process is gone (reaped)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("State:"):
+            return line.split()[1]
+    return None
+
+
+def zombie_children() -> list[int]:
+    """Our own children that are zombies (exited, never reaped)."""
+    me = str(os.getpid())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == me and fields.get("State", "").strip().startswith("Z"):
+            found.append(int(entry.name))
+    return found

@@ -1,0 +1,461 @@
+#!/usr/bin/env python3
+"""A stand-in for leanprover-community/repl: speaks its protocol on stdin/stdout, runs no Lean.
+
+Use it wherever the harness wants a REPL command:
+
+    lean.repl_command: [python, tests/doubles/fake_repl.py, --script, rules.json, --log, log.jsonl]
+
+Arguments (all optional; FAKE_REPL_SCRIPT / FAKE_REPL_LOG / FAKE_REPL_REPLAY environment
+variables are read too, but the harness strips unknown variables from Lean's environment, so
+pass them as arguments when the harness starts the double):
+  --replay FILE.in   answer requests found in this recorded fixture with the recorded replies
+                     from FILE.expected.out (repeatable). Requests are matched as JSON objects,
+                     then by `cmd` text alone; each recorded reply is used once, in order.
+  --script FILE.json rules and knobs (below).
+  --log FILE         append one JSON line per event: {"event": "start", "pid", "argv",
+                     "environ"} when the process starts, {"event": "request", "pid", "request",
+                     "raw"} for every request, in the order received. The start event also
+                     has "cwd" and "limits" ({"as", "fsize"} soft rlimits in bytes,
+                     "session_leader"), so tests can see how the harness started it.
+
+Framing (as the real REPL): a request is read as lines up to a blank line; lines are joined
+WITHOUT newlines after trimming their ends (so a raw newline inside a JSON string vanishes, as in
+the real REPL); lines starting with `#` or `--` outside a request are skipped. Each reply is
+pretty-printed JSON over several lines, followed by one blank line. EOF ends the process.
+
+Default answers (no rule matched), for {"cmd": ..., "env": n}:
+  - imports (only without "env"): accepted; a new environment. Modules in the script's
+    "bad_imports" are ignored silently (as upstream does); `#check Real.pi` fails unless Mathlib
+    was imported (table "constants_from": {"Real.pi": "Mathlib"}, extendable).
+  - an unknown "env" → {"message": "Unknown environment."}
+  - `#check NAME` → info "NAME : Type" (error "Unknown identifier `NAME`" when NAME needs a
+    module not imported, or was never declared in a `theorem|lemma|def|abbrev` of the chain
+    and is listed in "unknown_constants").
+  - `#print axioms NAME` → info "'NAME' depends on axioms: [propext, Classical.choice,
+    Quot.sound]" ("axioms" in the script changes the list; [] gives "'NAME' does not depend on
+    any axioms"; sorryAx is added when NAME's declaration contained `sorry`); unknown NAME →
+    error "Unknown constant `NAME`" (when "strict_constants": true).
+  - text containing the word `sorry` → a sorries entry at each `sorry` plus the warning
+    "declaration uses `sorry`" (script "sorry_quote": "'" gives the older 'sorry' spelling).
+  - anything else → accepted: {"env": n} with no messages.
+  Every command reply carries a new env number (0, 1, 2, ... per process), as upstream.
+  Requests that are not commands (tactic mode, pickling, files) → {"message": "fake_repl: ..."}.
+
+Script JSON (all keys optional):
+  {"rules": [RULE, ...],        first matching rule wins; a rule matches when its "match"
+                                 substring occurs in the cmd (or "match_re" regex searches it)
+   "latency_s": 0.0 | {"fixed": s} | {"lognormal": {"median": s, "sigma": x}}
+                | {"samples": [s, ...]}, with optional "scale": k (multiplies) and "seed"
+                                 sleep before answering each command (not the import)
+   "import_latency_s": 0.0,     sleep before answering a command with imports
+   "bad_imports": [], "constants_from": {}, "unknown_constants": [], "axioms": [...],
+   "sorry_quote": "`", "strict_constants": false}
+  RULE keys (besides "match"/"match_re"):
+   "error": TEXT              an error message; placed at the first occurrence of "at"
+                              (default: the match text) in the cmd: line and column computed
+   "warning": TEXT / "info": TEXT   same, with that severity ("at" as for errors)
+   "sorry": true              report a sorry at "at" (goal "goal", default "⊢ False")
+   "repl_error": TEXT         reply {"message": TEXT}
+   "raw": TEXT                write TEXT (then a blank line) instead of a JSON reply
+   "reply": {...}             reply this object verbatim ("env" is filled in if absent and
+                              "no_env" is not set)
+   "hang": true               never answer (sleep until killed)
+   "crash": true              write half a JSON reply, then exit 1
+   "exit": CODE               exit at once with CODE, no reply
+   "once_file": PATH          the rule fires only if PATH does not exist, and creates it
+                              (so a crash can happen once across processes)
+   "only_pid_first": true     (with "crash"/"exit"/"hang") fire only in the first process that
+                              sees it — an alias for once_file in the log's directory
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import re
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_AXIOMS = ["propext", "Classical.choice", "Quot.sound"]
+DECL_RE = re.compile(
+    r"^\s*(?:@\[[^\]]*\]\s*)?(?:private\s+|protected\s+|noncomputable\s+)*"
+    r"(theorem|lemma|def|abbrev|instance|example)\s*([^\s:({\[]*)",
+    re.M,
+)
+IMPORT_RE = re.compile(r"^\s*import\s+(.+)$")
+
+
+def parse_args(argv: list[str]) -> dict[str, Any]:
+    opts: dict[str, Any] = {"replay": [], "script": None, "log": None}
+    if os.environ.get("FAKE_REPL_REPLAY"):
+        opts["replay"].extend(os.environ["FAKE_REPL_REPLAY"].split(os.pathsep))
+    opts["script"] = os.environ.get("FAKE_REPL_SCRIPT")
+    opts["log"] = os.environ.get("FAKE_REPL_LOG")
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("--replay", "--script", "--log") and i + 1 < len(argv):
+            if arg == "--replay":
+                opts["replay"].append(argv[i + 1])
+            else:
+                opts[arg[2:]] = argv[i + 1]
+            i += 2
+        else:
+            i += 1
+    return opts
+
+
+def read_requests(text: str) -> list[str]:
+    """Split an .in transcript the way the REPL reads stdin."""
+    requests, chunk = [], []
+    for line in text.split("\n"):
+        if line.strip():
+            if not chunk and (line.startswith("#") or line.startswith("--")):
+                continue
+            chunk.append(line.rstrip())
+        elif chunk:
+            requests.append("".join(chunk))
+            chunk = []
+    if chunk:
+        requests.append("".join(chunk))
+    return requests
+
+
+def read_reply_texts(text: str) -> list[str]:
+    replies, chunk = [], []
+    for line in text.split("\n"):
+        if line.strip():
+            chunk.append(line)
+        elif chunk:
+            replies.append("\n".join(chunk))
+            chunk = []
+    if chunk:
+        replies.append("\n".join(chunk))
+    return replies
+
+
+class Replay:
+    def __init__(self, paths: list[str]) -> None:
+        self.pairs: list[tuple[Any, str]] = []
+        self.used: set[int] = set()
+        for path in paths:
+            source = Path(path)
+            expected = source.with_name(source.name[: -len(".in")] + ".expected.out")
+            requests = read_requests(source.read_text(encoding="utf-8"))
+            replies = read_reply_texts(expected.read_text(encoding="utf-8"))
+            for raw, reply in zip(requests, replies, strict=False):
+                try:
+                    request = json.loads(raw)
+                except ValueError:
+                    request = raw
+                self.pairs.append((request, reply))
+
+    def answer(self, request: Any) -> str | None:
+        for match in (
+            lambda r: r == request,
+            lambda r: (
+                isinstance(r, dict)
+                and isinstance(request, dict)
+                and "cmd" in r
+                and r.get("cmd") == request.get("cmd")
+            ),
+        ):
+            for index, (recorded, reply) in enumerate(self.pairs):
+                if index not in self.used and match(recorded):
+                    self.used.add(index)
+                    return reply
+        return None
+
+
+def position(text: str, needle: str) -> tuple[int, int]:
+    index = text.find(needle) if needle else -1
+    if index < 0:
+        return 1, 0
+    before = text[:index]
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1)
+    return line, column
+
+
+def end_of(text: str, needle: str) -> tuple[int, int]:
+    line, column = position(text, needle)
+    return line, column + max(len(needle.split("\n")[0]), 1)
+
+
+def message(severity: str, text: str, cmd: str, at: str) -> dict[str, Any]:
+    line, column = position(cmd, at)
+    end_line, end_column = end_of(cmd, at)
+    return {
+        "severity": severity,
+        "pos": {"line": line, "column": column},
+        "endPos": {"line": end_line, "column": end_column},
+        "data": text,
+    }
+
+
+class FakeRepl:
+    def __init__(self, script: dict[str, Any], replay: Replay | None, log: str | None) -> None:
+        self.script = script
+        self.replay = replay
+        self.log_path = log
+        self.envs: list[dict[str, Any]] = []  # env -> {"modules": set, "decls": {name: sorry?}}
+        seed = script.get("seed", 0)
+        self.rng = random.Random(f"{seed}-{os.getpid()}")
+        self.bad_imports = set(script.get("bad_imports", []))
+        self.constants_from = {"Real.pi": "Mathlib", **script.get("constants_from", {})}
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def log(self, event: dict[str, Any]) -> None:
+        if not self.log_path:
+            return
+        event = {"pid": os.getpid(), "time": time.time(), **event}
+        line = json.dumps(event, ensure_ascii=False) + "\n"
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def write(text: str) -> None:
+        sys.stdout.write(text.rstrip("\n") + "\n\n")
+        sys.stdout.flush()
+
+    def reply(self, obj: dict[str, Any]) -> None:
+        # Pretty-printed over several lines, never with a blank line inside (as Lean prints).
+        self.write(json.dumps(obj, ensure_ascii=False, indent=1))
+
+    # -- behaviour ------------------------------------------------------------------------------
+
+    def sleep_latency(self, key: str) -> None:
+        spec = self.script.get(key, 0.0)
+        if isinstance(spec, int | float):
+            seconds = float(spec)
+        else:
+            scale = float(spec.get("scale", 1.0))
+            if "fixed" in spec:
+                seconds = float(spec["fixed"])
+            elif "lognormal" in spec:
+                p = spec["lognormal"]
+                seconds = float(p["median"]) * math.exp(self.rng.gauss(0.0, float(p["sigma"])))
+            elif "samples" in spec:
+                seconds = float(self.rng.choice(spec["samples"]))
+            else:
+                seconds = 0.0
+            seconds *= scale
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def find_rule(self, cmd: str) -> dict[str, Any] | None:
+        for rule in self.script.get("rules", []):
+            if "match" in rule and rule["match"] not in cmd:
+                continue
+            if "match_re" in rule and not re.search(rule["match_re"], cmd):
+                continue
+            if "match" not in rule and "match_re" not in rule:
+                continue
+            once = rule.get("once_file")
+            if rule.get("only_pid_first") and not once and self.log_path:
+                tag = re.sub(r"\W", "_", rule.get("match", rule.get("match_re", "")))[:40]
+                once = f"{self.log_path}.once.{tag}"
+            if once:
+                try:
+                    fd = os.open(once, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                except FileExistsError:
+                    continue
+                os.close(fd)
+            return rule
+        return None
+
+    def new_env(self, modules: set[str], decls: dict[str, bool]) -> int:
+        self.envs.append({"modules": modules, "decls": decls})
+        return len(self.envs) - 1
+
+    def handle(self, raw: str) -> None:
+        try:
+            request = json.loads(raw)
+        except ValueError:
+            # Upstream throws out of its loop here: the process dies.
+            sys.stderr.write(
+                f'uncaught exception: {{"message": "Could not parse JSON:\\n{raw[:80]}"}}\n'
+            )
+            sys.exit(1)
+        self.log({"event": "request", "request": request, "raw": raw})
+        if self.replay is not None:
+            recorded = self.replay.answer(request)
+            if recorded is not None:
+                self.write(recorded)
+                return
+        if not isinstance(request, dict) or "cmd" not in request:
+            self.reply({"message": "fake_repl: only command-mode requests are simulated"})
+            return
+        self.command(str(request["cmd"]), request.get("env"))
+
+    def command(self, cmd: str, env: Any) -> None:
+        if env is not None and (not isinstance(env, int) or not 0 <= env < len(self.envs)):
+            self.reply({"message": "Unknown environment."})
+            return
+        lines = cmd.split("\n")
+        modules: set[str] = set()
+        body_start = 0
+        if env is None:
+            for index, line in enumerate(lines):
+                found = IMPORT_RE.match(line)
+                if found:
+                    modules.update(found.group(1).split())
+                    body_start = index + 1
+                elif line.strip():
+                    break
+            if modules:
+                self.sleep_latency("import_latency_s")
+            base = {"modules": modules - self.bad_imports, "decls": {}}
+        else:
+            base = self.envs[env]
+            self.sleep_latency("latency_s")
+        body = "\n".join([""] * body_start + lines[body_start:])
+
+        rule = self.find_rule(cmd)
+        if rule is not None:
+            if rule.get("hang"):
+                while True:
+                    time.sleep(3600)
+            if rule.get("crash"):
+                sys.stdout.write('{"messages":\n [{"severity": "error",\n   "pos": {"li')
+                sys.stdout.flush()
+                os._exit(1)
+            if "exit" in rule:
+                sys.stdout.flush()
+                os._exit(int(rule["exit"]))
+            if "repl_error" in rule:
+                self.reply({"message": rule["repl_error"]})
+                return
+            if "raw" in rule:
+                self.write(str(rule["raw"]))
+                return
+
+        messages: list[dict[str, Any]] = []
+        sorries: list[dict[str, Any]] = []
+        decls: dict[str, bool] = dict(base["decls"])
+        quote = self.script.get("sorry_quote", "`")
+        has_sorry = re.search(r"\bsorry\b", body) is not None
+
+        for found in DECL_RE.finditer(body):
+            name = found.group(2)
+            if found.group(1) != "example" and name:
+                decls[name] = has_sorry
+
+        if rule is not None:
+            at = rule.get("at", rule.get("match", ""))
+            for severity in ("error", "warning", "info"):
+                if severity in rule:
+                    messages.append(message(severity, rule[severity], cmd, at))
+            if rule.get("sorry"):
+                line, column = position(cmd, at)
+                sorries.append(
+                    {
+                        "proofState": len(sorries),
+                        "pos": {"line": line, "column": column},
+                        "goal": rule.get("goal", "⊢ False"),
+                        "endPos": {"line": line, "column": column + len(at)},
+                    }
+                )
+            if "reply" in rule:
+                obj = dict(rule["reply"])
+                if "env" not in obj and not rule.get("no_env"):
+                    obj["env"] = self.new_env(base["modules"] | modules, decls)
+                self.reply(obj)
+                return
+
+        for found in re.finditer(r"#check\s+([^\s]+)", body):
+            name = found.group(1)
+            needs = self.constants_from.get(name)
+            unknown = name in self.script.get("unknown_constants", []) and name not in decls
+            if (
+                needs and needs not in base["modules"] and needs not in modules - self.bad_imports
+            ) or unknown:
+                messages.append(message("error", f"Unknown identifier `{name}`", body, name))
+            else:
+                messages.append(message("info", f"{name} : Type", body, "#check"))
+        for found in re.finditer(r"#print\s+axioms\s+([^\s]+)", body):
+            name = found.group(1)
+            if name not in decls and self.script.get("strict_constants"):
+                messages.append(message("error", f"Unknown constant `{name}`", body, name))
+                continue
+            axioms = list(self.script.get("axioms", DEFAULT_AXIOMS))
+            if decls.get(name):
+                axioms.append("sorryAx")
+            text = (
+                f"'{name}' depends on axioms: [{', '.join(axioms)}]"
+                if axioms
+                else f"'{name}' does not depend on any axioms"
+            )
+            messages.append(message("info", text, body, "#print"))
+        if has_sorry and not any(m["severity"] == "error" for m in messages):
+            for found in re.finditer(r"\bsorry\b", body):
+                before = body[: found.start()]
+                line = before.count("\n") + 1
+                column = len(before) - (before.rfind("\n") + 1)
+                sorries.append(
+                    {
+                        "proofState": len(sorries),
+                        "pos": {"line": line, "column": column},
+                        "goal": "⊢ False",
+                        "endPos": {"line": line, "column": column + 5},
+                    }
+                )
+            decl = DECL_RE.search(body)
+            at = decl.group(2) if decl and decl.group(2) else ""
+            messages.append(message("warning", f"declaration uses {quote}sorry{quote}", body, at))
+
+        obj: dict[str, Any] = {}
+        if sorries:
+            obj["sorries"] = sorries
+        if messages:
+            obj["messages"] = messages
+        obj["env"] = self.new_env(base["modules"] | (modules - self.bad_imports), decls)
+        self.reply(obj)
+
+
+def main(argv: list[str]) -> int:
+    opts = parse_args(argv)
+    script: dict[str, Any] = {}
+    if opts["script"]:
+        script = json.loads(Path(opts["script"]).read_text(encoding="utf-8") or "{}")
+    replay = Replay(opts["replay"]) if opts["replay"] else None
+    repl = FakeRepl(script, replay, opts["log"])
+    limits = {
+        "as": resource.getrlimit(resource.RLIMIT_AS)[0],
+        "fsize": resource.getrlimit(resource.RLIMIT_FSIZE)[0],
+        "session_leader": os.getsid(0) == os.getpid(),
+    }
+    repl.log(
+        {
+            "event": "start",
+            "argv": argv,
+            "environ": dict(os.environ),
+            "cwd": os.getcwd(),
+            "limits": limits,
+        }
+    )
+    chunk: list[str] = []
+    for line in sys.stdin:
+        if line.strip():
+            if not chunk and (line.startswith("#") or line.startswith("--")):
+                continue
+            chunk.append(line.rstrip())
+        elif chunk:
+            repl.handle("".join(chunk))
+            chunk = []
+    if chunk:
+        repl.handle("".join(chunk))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

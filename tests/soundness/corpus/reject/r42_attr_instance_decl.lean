@@ -1,0 +1,11 @@
+-- expect: rejected instance | soundness.md row 28
+import Mathlib
+import Aesop
+
+set_option maxHeartbeats 400000
+
+open BigOperators Real Nat Topology Rat
+
+@[instance] def badAdd : Add ℕ := ⟨fun _ _ => 0⟩
+
+theorem t : (2 : ℕ) + 2 = 0 := rfl

@@ -1,0 +1,11 @@
+-- expect: sorry sorry | soundness.md row 1
+import Mathlib
+import Aesop
+
+set_option maxHeartbeats 400000
+
+open BigOperators Real Nat Topology Rat
+
+theorem t : (2 : ℕ) + 2 = 5 := by
+  have := "\""
+  sorry

@@ -1,0 +1,12 @@
+-- expect: rejected hash_command | soundness.md row 10
+import Mathlib
+import Aesop
+
+set_option maxHeartbeats 400000
+
+open BigOperators Real Nat Topology Rat
+
+theorem t : (2 : ℕ) + 2 = 5 := by
+  norm_num
+
+#print axioms t

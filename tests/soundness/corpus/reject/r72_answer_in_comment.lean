@@ -1,0 +1,12 @@
+-- expect: no_proof - | soundness.md row 18
+import Mathlib
+import Aesop
+
+set_option maxHeartbeats 400000
+
+open BigOperators Real Nat Topology Rat
+
+/-
+theorem t : (2 : ℕ) + 2 = 5 := by
+  magic
+-/

@@ -1,0 +1,10 @@
+-- expect: no_proof - | soundness.md row 24
+import Mathlib
+import Aesop
+
+set_option maxHeartbeats 400000
+
+open BigOperators Real Nat Topology Rat
+
+theorem tο : (2 : ℕ) + 2 = 5 := by
+  norm_num

@@ -1,0 +1,371 @@
+"""The real client against a real loopback chat-completions server (tests/doubles/chat_server)."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+
+import httpx
+import pytest
+
+from harness.client import ProverClient, RetryDecision, require_api_key, retry_decision
+from harness.config import Config, ProverConfig
+from harness.errors import PrerequisiteError, ProverHTTPError
+from tests.doubles.chat_server import ChatServer, Raw, Reply, Reset, Stall, Status
+
+MESSAGES = [{"role": "user", "content": "Complete the following Lean 4 code: ..."}]
+FAKE_KEY = "sk-FAKE-9f3c1e77-do-not-leak"
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def make_config(server: ChatServer, **overrides) -> ProverConfig:
+    settings = dict(
+        base_url=server.url,
+        model="deepseek/deepseek-prover-v2",
+        max_retries=3,
+        backoff_base_s=0.01,
+        backoff_max_s=0.05,
+        connect_timeout_s=2.0,
+        read_timeout_s=2.0,
+        write_timeout_s=2.0,
+        pool_timeout_s=5.0,
+    )
+    settings.update(overrides)
+    return ProverConfig(**settings)
+
+
+def complete(config: ProverConfig, key: str | None = None, messages=MESSAGES):
+    async def go():
+        async with ProverClient(config, key) as client:
+            return await client.complete(messages)
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def server():
+    with ChatServer() as srv:
+        yield srv
+
+
+# ---------------------------------------------------------------------------------------------
+# The request
+
+
+def test_request_carries_sampling_settings_key_and_extra_body(server):
+    server.script(Reply("```lean4\nby norm_num\n```", prompt_tokens=12, completion_tokens=30))
+    config = make_config(
+        server,
+        max_tokens=2048,
+        temperature=0.6,
+        top_p=0.9,
+        seed=7,
+        extra_body={"top_k": 20, "provider": {"order": ["x"]}},
+        price_prompt_per_mtok=0.5,
+        price_completion_per_mtok=2.0,
+    )
+    answer = complete(config, FAKE_KEY)
+    body = server.requests[0]
+    assert body["model"] == "deepseek/deepseek-prover-v2"
+    assert body["messages"] == MESSAGES
+    assert (body["max_tokens"], body["temperature"], body["top_p"], body["n"], body["seed"]) == (
+        2048,
+        0.6,
+        0.9,
+        1,
+        7,
+    )
+    assert body["top_k"] == 20 and body["provider"] == {"order": ["x"]}
+    assert "stream" not in body
+    assert server.headers[0]["authorization"] == f"Bearer {FAKE_KEY}"
+    assert answer.text == "```lean4\nby norm_num\n```"
+    assert answer.finish_reason == "stop" and answer.error is None and answer.retries == 0
+    assert (answer.prompt_tokens, answer.completion_tokens) == (12, 30)
+    assert answer.cost == pytest.approx((12 * 0.5 + 30 * 2.0) / 1e6)
+
+
+def test_no_key_sends_no_authorization_header_and_no_seed_when_unset(server):
+    answer = complete(make_config(server))
+    assert answer.error is None
+    assert "authorization" not in server.headers[0]
+    assert "seed" not in server.requests[0]
+    assert answer.cost is None
+
+
+def test_streaming_assembles_deltas_and_reads_usage(server):
+    text = "### Complete Lean 4 Proof\n```lean4\ntheorem t : 1 + 1 = 2 := by\n  norm_num\n```"
+    server.script(Reply(text, prompt_tokens=40, completion_tokens=17))
+    answer = complete(make_config(server, stream=True))
+    body = server.requests[0]
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+    assert answer.text == text and answer.finish_reason == "stop"
+    assert (answer.prompt_tokens, answer.completion_tokens) == (40, 17)
+
+
+def test_streaming_truncated_answer_is_marked(server):
+    server.script(Reply("### Detailed Proof\nLet", finish_reason="length"))
+    answer = complete(make_config(server, stream=True))
+    assert answer.truncated and answer.error is None and answer.text.endswith("Let")
+
+
+def test_n_choices_give_one_answer_each(server):
+    server.script(Reply("proof", completion_tokens=10))
+
+    async def go():
+        async with ProverClient(make_config(server, n=2), None) as client:
+            return await client.complete_all(MESSAGES)
+
+    answers = asyncio.run(go())
+    assert [a.text for a in answers] == ["proof", "proof"]
+    assert [a.completion_tokens for a in answers] == [5, 5]
+    assert [a.prompt_tokens for a in answers] == [10, 0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Retries
+
+
+def test_429_with_retry_after_seconds_is_honoured(server):
+    server.script(Status(429, headers={"Retry-After": "1"}), Reply("ok"))
+    answer = complete(make_config(server))
+    assert answer.text == "ok" and answer.retries == 1
+    waited = server.request_times[1] - server.request_times[0]
+    assert waited >= 0.95, f"retried after {waited:.2f} s; Retry-After said 1 s"
+    assert waited < 1.9
+
+
+def test_retry_after_http_date_is_honoured(server):
+    when = email.utils.formatdate(time.time() + 2, usegmt=True)
+    server.script(Status(503, headers={"Retry-After": when}), Reply("ok"))
+    answer = complete(make_config(server))
+    assert answer.text == "ok" and answer.retries == 1
+    assert server.request_times[1] - server.request_times[0] >= 0.9
+
+
+def test_500_and_503_are_retried(server):
+    server.script(Status(500), Status(503), Reply("ok"))
+    answer = complete(make_config(server))
+    assert answer.text == "ok" and answer.retries == 2 and len(server.requests) == 3
+
+
+@pytest.mark.parametrize("status", [408, 409, 502, 504])
+def test_other_transient_statuses_are_retried(server, status):
+    server.script(Status(status), Reply("ok"))
+    answer = complete(make_config(server))
+    assert answer.text == "ok" and answer.retries == 1
+
+
+def test_reset_connection_is_retried(server):
+    server.script(Reset(), Reset(), Reply("ok"))
+    answer = complete(make_config(server))
+    assert answer.text == "ok" and answer.retries == 2 and len(server.requests) == 3
+
+
+def test_stall_past_read_timeout_is_retried(server):
+    server.script(Stall(10), Reply("ok"))
+    started = time.monotonic()
+    answer = complete(make_config(server, read_timeout_s=0.3))
+    elapsed = time.monotonic() - started
+    assert answer.text == "ok" and answer.retries == 1
+    assert 0.3 <= elapsed < 5
+
+
+def test_retries_exhausted_is_a_prover_error_naming_the_url(server):
+    server.script(*[Status(503)] * 3)
+    answer = complete(make_config(server, max_retries=2))
+    assert len(server.requests) == 3
+    assert answer.text == "" and answer.retries == 2
+    assert "gave up after 2 retries" in answer.error and server.url in answer.error
+    assert "\n" not in answer.error
+
+
+def test_stalls_until_retries_exhausted_give_timeout_error(server):
+    server.script(Stall(10), Stall(10))
+    answer = complete(make_config(server, read_timeout_s=0.2, max_retries=1))
+    assert "read timeout" in answer.error and answer.retries == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad answers are values, not crashes, and are not retried
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        (Raw('{"choices": [{"message": {"content": "x"'), "malformed JSON"),
+        (Raw("<html>502 Bad Gateway</html>", content_type="text/html"), "malformed JSON"),
+        (Raw('{"id": "chatcmpl-1", "object": "chat.completion"}'), "missing choices"),
+        (Raw('{"error": {"message": "upstream overloaded"}}'), "upstream overloaded"),
+        (Raw('{"choices": []}'), "missing choices"),
+        (Raw('{"choices": [{"finish_reason": "stop"}]}'), "no message"),
+        (Reply("   \n", finish_reason="stop"), "empty answer"),
+    ],
+)
+def test_malformed_answers_are_prover_errors(server, action, expected):
+    server.script(action)
+    answer = complete(make_config(server))
+    assert answer.error is not None and expected in answer.error
+    assert len(server.requests) == 1 and answer.retries == 0
+
+
+def test_finish_reason_length_is_truncated_not_an_error(server):
+    server.script(Reply("### Detailed Proof and Analysis\n...", finish_reason="length"))
+    answer = complete(make_config(server))
+    assert answer.truncated and answer.error is None
+    assert answer.text.startswith("### Detailed")
+
+
+def test_malformed_stream_is_a_prover_error(server):
+    server.script(Raw("data: {not json\n\n", content_type="text/event-stream"))
+    answer = complete(make_config(server, stream=True))
+    assert "malformed JSON in the stream" in answer.error
+
+
+# ---------------------------------------------------------------------------------------------
+# Fatal statuses stop at once
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (401, "check the key in AIMLAPI_KEY"),
+        (403, "AIMLAPI_KEY"),
+        (404, "check prover.base_url and prover.model"),
+        (400, "rejected"),
+    ],
+)
+def test_non_retryable_status_raises_at_once_naming_url_and_key_variable(server, status, words):
+    server.script(Status(status, body='{"error": {"message": "nope"}}'))
+    with pytest.raises(ProverHTTPError) as info:
+        complete(make_config(server), FAKE_KEY)
+    message = str(info.value)
+    assert len(server.requests) == 1
+    assert message.startswith(f"{status} from {server.url}/chat/completions")
+    assert words in message and "nope" in message
+    assert info.value.status == status and info.value.url.endswith("/chat/completions")
+
+
+def test_401_without_key_says_to_set_the_variable(server):
+    server.script(Status(401))
+    with pytest.raises(ProverHTTPError, match="no key was sent: set MY_KEY"):
+        complete(make_config(server, api_key_env="MY_KEY"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Concurrency
+
+
+def test_concurrency_cap_is_never_exceeded():
+    with ChatServer(responder=lambda request: Reply("ok", delay=0.1)) as server:
+        config = make_config(server, concurrency=4)
+
+        async def go():
+            async with ProverClient(config, None) as client:
+                return await asyncio.gather(*(client.complete(MESSAGES) for _ in range(24)))
+
+        answers = asyncio.run(go())
+    assert [a.text for a in answers] == ["ok"] * 24
+    assert len(server.requests) == 24
+    assert server.max_in_flight <= 4
+    assert server.max_in_flight >= 2  # the requests did overlap
+
+
+# ---------------------------------------------------------------------------------------------
+# The key stays secret
+
+
+def test_api_key_never_appears_in_errors_logs_or_repr(server, caplog):
+    caplog.set_level(logging.DEBUG)
+    echo = f'{{"error": {{"message": "Incorrect API key provided: {FAKE_KEY}"}}}}'
+    server.script(Status(503, body=echo), Reset(), Status(401, body=echo))
+    config = make_config(server)
+
+    async def go():
+        async with ProverClient(config, FAKE_KEY) as client:
+            assert FAKE_KEY not in repr(client)
+            with pytest.raises(ProverHTTPError) as info:
+                await client.complete(MESSAGES)
+            return info.value
+
+    error = asyncio.run(go())
+    assert FAKE_KEY not in str(error) and FAKE_KEY not in repr(error)
+    assert "AIMLAPI_KEY" in str(error)
+    server.script(*[Status(500, body=echo)] * 4)
+    answer = complete(config, FAKE_KEY)
+    assert answer.error and FAKE_KEY not in answer.error
+    assert "retry" in caplog.text  # the retries were logged...
+    assert FAKE_KEY not in caplog.text  # ...without the key
+
+
+# ---------------------------------------------------------------------------------------------
+# The retry policy alone
+
+
+POLICY = ProverConfig(max_retries=3, backoff_base_s=1.0, backoff_max_s=5.0, retry_after_max_s=60)
+
+
+@pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504, 599])
+def test_policy_retries_transient_statuses(status):
+    decision = retry_decision(status, {}, None, 1, POLICY, jitter=0.0)
+    assert decision == RetryDecision(True, 0.5, f"HTTP {status}; backing off")
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422, 301])
+def test_policy_does_not_retry_other_statuses(status):
+    assert not retry_decision(status, {}, None, 1, POLICY).retry
+
+
+def test_policy_backoff_doubles_with_jitter_and_is_capped():
+    waits = [retry_decision(503, {}, None, a, POLICY, jitter=0.999).wait_s for a in (1, 2, 3)]
+    assert waits == pytest.approx([1.0, 2.0, 4.0], rel=1e-3)
+    capped = ProverConfig(max_retries=10, backoff_base_s=1.0, backoff_max_s=5.0)
+    assert retry_decision(503, {}, None, 8, capped, jitter=0.999).wait_s == pytest.approx(5.0, 1e-3)
+    low = retry_decision(503, {}, None, 3, POLICY, jitter=0.0).wait_s
+    assert low == pytest.approx(2.0)  # jitter never goes below half the backoff
+
+
+def test_policy_gives_up_after_max_retries():
+    decision = retry_decision(503, {}, None, 4, POLICY)
+    assert not decision.retry and "gave up after 3 retries" in decision.reason
+
+
+def test_policy_retry_after_beats_backoff_and_is_capped():
+    assert retry_decision(429, {"Retry-After": "7"}, None, 1, POLICY).wait_s == 7.0
+    assert retry_decision(429, {"retry-after": "3600"}, None, 1, POLICY).wait_s == 60.0
+    date = email.utils.formatdate(1_000_030, usegmt=True)
+    decision = retry_decision(503, {"Retry-After": date}, None, 1, POLICY, now=1_000_000)
+    assert decision.wait_s == pytest.approx(30.0)
+    garbage = retry_decision(429, {"Retry-After": "soon"}, None, 1, POLICY, jitter=0.0)
+    assert garbage.wait_s == 0.5
+
+
+def test_policy_retries_transport_errors_only():
+    request = httpx.Request("POST", "http://x/chat/completions")
+    for exc in (
+        httpx.ReadTimeout("slow", request=request),
+        httpx.ConnectError("refused", request=request),
+        httpx.RemoteProtocolError("closed", request=request),
+    ):
+        assert retry_decision(None, None, exc, 1, POLICY).retry
+    assert not retry_decision(None, None, ValueError("bug"), 1, POLICY).retry
+    assert "read timeout" in retry_decision(None, None, httpx.ReadTimeout("x"), 1, POLICY).reason
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys
+
+
+def test_require_api_key(monkeypatch):
+    monkeypatch.delenv("AIMLAPI_KEY", raising=False)
+    with pytest.raises(
+        PrerequisiteError, match=r"no API key: set AIMLAPI_KEY \(prover.api_key_env\)"
+    ):
+        require_api_key(Config())
+    for url in ("http://127.0.0.1:8000/v1", "http://localhost:11434/v1", "http://[::1]:30000/v1"):
+        assert require_api_key(Config(prover=ProverConfig(base_url=url))) is None
+    monkeypatch.setenv("AIMLAPI_KEY", FAKE_KEY)
+    assert require_api_key(Config()) == FAKE_KEY
+    assert require_api_key(Config().prover) == FAKE_KEY
