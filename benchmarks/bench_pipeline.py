@@ -64,21 +64,22 @@ def serve_prover(corpus: Path, port_file: Path, limit: int | None) -> None:
             row = json.loads(line)
             if limit is not None and row["problem_index"] >= limit:
                 continue
-            body = row["raw_proof"].rstrip()
+            # The corpus keeps what followed `:= by` in each answer, fences included: drop them.
+            body = re.sub(r"^\s*```\w*\s*$", "", row["raw_proof"], flags=re.M).strip()
             if not row["passed"]:
                 body += f"\n  {FAIL_MARK}"
             answers[row["name"]].append(body)
-    statement_name = re.compile(r"theorem\s+([\w.']+)")
+    statement = re.compile(r"^theorem\s+([^\s:(]+)[\s\S]*?:=", re.M)
     lock = __import__("threading").Lock()
 
     def responder(request: dict) -> Reply:
         prompt = request["messages"][-1]["content"]
-        found = statement_name.search(prompt)
+        found = statement.search(prompt)
         name = found.group(1) if found else ""
         with lock:
             queue = answers.get(name)
             body = queue.popleft() if queue else "no answer left"
-        code = f"theorem {name} := by\n  {body}"  # extraction takes the proof after `:=`
+        code = f"{found.group(0) if found else ''} by\n  {body}"
         return Reply(f"Here is the proof.\n```lean4\n{code}\n```", completion_tokens=len(body) // 4)
 
     server = ChatServer(responder)
@@ -104,10 +105,12 @@ def timed_repl(busy_log: str, argv: list[str]) -> int:
     fd = os.open(busy_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     handle = fake_repl.FakeRepl.handle
 
+    pid = os.getpid()
+
     def timed(self, raw: str) -> None:
-        started = time.perf_counter()
+        started = time.time()
         handle(self, raw)
-        os.write(fd, f"{time.perf_counter() - started:.6f}\n".encode())
+        os.write(fd, f"{pid} {started:.6f} {time.time():.6f}\n".encode())
 
     fake_repl.FakeRepl.handle = timed
     return fake_repl.main(argv)
@@ -141,6 +144,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="lean.workers")
     parser.add_argument("--concurrency", type=int, default=8, help="prover.concurrency")
     parser.add_argument("--out", help="run directory (default: a temporary one)")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the run to FILE")
     parser.add_argument(
         "--serve-prover", nargs=2, metavar=("CORPUS", "PORT_FILE"), help=argparse.SUPPRESS
     )
@@ -213,9 +217,15 @@ def main() -> int:
         )
         before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.monotonic()
-        summary = asyncio.run(
-            run_search(config, suite, out, progress=False, write_report=False, log=lambda s: None)
-        )
+        search = run_search(config, suite, out, progress=False, write_report=False, log=lambda s: None)
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            summary = profiler.runcall(asyncio.run, search)
+            profiler.dump_stats(args.profile)
+        else:
+            summary = asyncio.run(search)
         wall = time.monotonic() - started
         after = resource.getrusage(resource.RUSAGE_SELF)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -230,8 +240,9 @@ def main() -> int:
         server.kill()
         server.wait()
 
-    busy = sum(float(x) for x in busy_log.read_text().split())
-    requests = len(busy_log.read_text().split())
+    spans = [tuple(map(float, line.split())) for line in busy_log.read_text().splitlines()]
+    busy = sum(end - start for _, start, end in spans)
+    requests = len(spans)
     prover_total = sum(a.prover_s for a in RunRecord(out).iter_effective(light=True))
     ideal = max(prover_total / args.concurrency, busy / args.workers)
     attempts = summary.attempts

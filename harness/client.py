@@ -23,6 +23,7 @@ import email.utils
 import ipaddress
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Mapping
@@ -156,12 +157,8 @@ def is_local_url(url: str) -> bool:
 def require_api_key(config: Config | ProverConfig) -> str | None:
     """The key from `prover.api_key_env`, or PrerequisiteError; None is fine for loopback URLs."""
     prover = config.prover if isinstance(config, Config) else config
-    if isinstance(config, Config):
-        key = config.api_key()
-    else:
-        import os
-
-        key = os.environ.get(prover.api_key_env) or None
+    key = config.api_key() if isinstance(config, Config) else os.environ.get(prover.api_key_env)
+    key = key or None
     if key or is_local_url(prover.base_url):
         return key
     raise PrerequisiteError(

@@ -485,11 +485,12 @@ def extract_proof(text: str, theorem_name: str | None = None) -> Candidate | NoP
     if not text or not text.strip():
         return NoProof("answer is empty")
     text = text.replace("\r\n", "\n")
-    if re.match(r"\s*-/[ \t]*\n", text):
-        # The prompt ended inside a comment (an open docstring) and the model closed it.
-        text = text.split("\n", 1)[1] if "\n" in text.lstrip() else ""
+    closer = re.search(r"-/[ \t]*\n", text)
+    if closer and "/-" not in text[: closer.start()] and "```" not in text[: closer.start()]:
+        # The prompt ended inside a comment (an open docstring) and the model finished it.
+        text = text[closer.end() :]
         if not text.strip():
-            return NoProof("answer is empty")
+            return NoProof("the answer only finishes the prompt's comment")
     fence = _first_fence(text)
     head = text if fence is None else text[:fence]
     first = next((ln for ln in head.split("\n") if ln.strip()), "")
@@ -499,11 +500,19 @@ def extract_proof(text: str, theorem_name: str | None = None) -> Candidate | NoP
         and (code_at == 0 or head[code_at - 1] == "\n")
         and _command_at(head, code_at) is not None
     )
+    bare: NoProof | None = None
     if starts_code and (first == first.lstrip()) and not _PROSE_START.match(first):
-        return _from_code(head, theorem_name, "Lean code without fences")
-    if _looks_like_tactics(first):
+        found = _from_code(head, theorem_name, "Lean code without fences")
+        if isinstance(found, Candidate) or fence is None:
+            return found
+        bare = found  # prose that happens to start with "theorem ...": try the fenced blocks
+    elif _looks_like_tactics(first):
         return _continuation(text)
+    found = _fenced(text, theorem_name)
+    return bare if bare is not None and isinstance(found, NoProof) else found
 
+
+def _fenced(text: str, theorem_name: str | None) -> Candidate | NoProof:
     blocks = _blocks(text)
     if not blocks:
         return NoProof("no Lean code block in the answer")
@@ -527,6 +536,5 @@ def extract_proof(text: str, theorem_name: str | None = None) -> Candidate | NoP
             proof = _as_tactic_proof(block.text)
             if proof is not None:
                 return Candidate(proof=proof, note=f"last code block of {count} holds only a proof")
-    if theorem_name is not None:
-        return NoProof(f"no theorem named {theorem_name} in the code")
-    return NoProof("no theorem or lemma in the Lean code")
+    # Nothing declares the theorem: the last block says why (no theorem at all, or another name).
+    return _from_code(last.text, theorem_name, "")

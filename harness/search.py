@@ -19,6 +19,7 @@ are retried (the new line supersedes the old).
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import os
 import shutil
@@ -184,10 +185,11 @@ class _Sample:
 class _ProblemState:
     remaining: int  # samples not finished
     proved: bool = False
-
-
-class _Budget(Exception):
-    pass
+    # stop_on_success: samples wait here and start one after another, so that a proof
+    # spares the rest (other problems keep the pipeline full meanwhile)
+    pending: collections.deque[tuple[int, int, list[int]]] = field(
+        default_factory=collections.deque
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,7 +231,7 @@ class _Search:
         for a in record.iter_effective(light=True, index=index):
             self.tokens += a.prompt_tokens + a.completion_tokens
             self.cost += a.cost or 0.0
-        self.cap = 2 * (config.prover.concurrency + config.lean.workers) + 2
+        self.cap = 2 * (config.prover.concurrency + 2 * config.lean.workers) + 2
         self.prover_q: asyncio.Queue[_Sample] = asyncio.Queue()
         self.check_q: asyncio.Queue[_Sample] = asyncio.Queue()
         self.states: dict[str, _ProblemState] = {}
@@ -277,9 +279,6 @@ class _Search:
             for _, v in rounds.values()
         )
 
-    def has_work(self) -> bool:
-        return any(self.plan(p) for p in self.problems)
-
     # -- conversation ------------------------------------------------------------------------
 
     def conversation(self, s: _Sample) -> list[ChatMessage]:
@@ -307,6 +306,14 @@ class _Search:
     def finish_sample(self, s: _Sample) -> None:
         state = self.states[s.problem.name]
         state.remaining -= 1
+        if state.pending:
+            if not state.proved and not self.stopped:
+                # the next sample of this problem takes over the slot
+                self.prover_q.put_nowait(self.sample(s.problem, *state.pending.popleft()))
+                return
+            if state.proved:  # stop_on_success: the waiting samples are not needed
+                state.remaining -= len(state.pending)
+                state.pending.clear()
         if state.remaining == 0:
             del self.states[s.problem.name]
             self.progress.problem_done(state.proved)
@@ -394,6 +401,11 @@ class _Search:
 
     # -- workers -----------------------------------------------------------------------------
 
+    def sample(self, problem: Problem, sample: int, nxt: int, offsets: list[int]) -> _Sample:
+        """A sample ready for its next round, its finished rounds read back from the record."""
+        history = self.record.read_at(offsets) if offsets else []
+        return _Sample(problem, sample, nxt, history)
+
     async def feed(self) -> None:
         try:
             for problem in self.problems:
@@ -402,14 +414,15 @@ class _Search:
                 work = self.plan(problem)
                 if not work:
                     continue
-                self.states[problem.name] = _ProblemState(
-                    remaining=len(work), proved=self.already_proved(problem)
-                )
+                state = _ProblemState(remaining=len(work), proved=self.already_proved(problem))
+                self.states[problem.name] = state
+                if self.search.stop_on_success:
+                    state.pending.extend(work[1:])
+                    work = work[:1]
                 for sample, nxt, offsets in work:
                     await self.slots.acquire()
                     self.active += 1
-                    history = self.record.read_at(offsets) if offsets else []
-                    s = _Sample(problem, sample, nxt, history)
+                    s = self.sample(problem, sample, nxt, offsets)
                     if self.stopped or self.fatal:
                         self.drop_sample(s)
                         break
@@ -492,9 +505,12 @@ class _Search:
             asyncio.create_task(self._guard(self.prover_worker()))
             for _ in range(self.config.prover.concurrency)
         ]
+        # Twice as many checking tasks as Lean processes: while one task does verify's CPU
+        # work (screen, splice, audit parsing), another keeps its Lean process busy. The
+        # checker itself caps the processes at lean.workers.
         tasks += [
             asyncio.create_task(self._guard(self.check_worker()))
-            for _ in range(self.config.lean.workers)
+            for _ in range(2 * self.config.lean.workers)
         ]
         try:
             await self.done.wait()

@@ -369,3 +369,33 @@ def test_require_api_key(monkeypatch):
     monkeypatch.setenv("AIMLAPI_KEY", FAKE_KEY)
     assert require_api_key(Config()) == FAKE_KEY
     assert require_api_key(Config().prover) == FAKE_KEY
+
+
+# ---------------------------------------------------------------------------------------------
+# Presets
+
+
+@pytest.mark.parametrize("name", ["aimlapi", "openrouter", "deepseek", "local-vllm"])
+def test_example_presets_are_valid_configs(name):
+    from pathlib import Path
+
+    from harness.config import load_config
+
+    config = load_config(Path(__file__).parent.parent / "examples" / f"{name}.yaml")
+    assert config.prover.base_url.endswith("/v1")
+    assert config.prover.max_tokens > 0
+
+
+def test_client_must_be_opened_and_cannot_be_reopened(server):
+    client = ProverClient(make_config(server), None)
+    with pytest.raises(RuntimeError, match="async with"):
+        asyncio.run(client.complete(MESSAGES))
+
+    async def twice():
+        async with client:
+            pass
+        async with client:
+            pass
+
+    with pytest.raises(RuntimeError, match="cannot be reopened"):
+        asyncio.run(twice())

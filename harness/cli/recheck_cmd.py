@@ -1,18 +1,99 @@
-"""`harness recheck`."""
+"""`harness recheck RUN_DIR`: re-check every proof a run marked `proved`, from a cold start.
+
+Each proved attempt's answer is extracted, screened, spliced and checked again with fresh Lean
+processes and the full audit, under the run's own config.yaml (plus any --set) and suite. Prints
+the attempts that no longer pass; exit status 1 if any.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+from pathlib import Path
 
-from harness.cli.common import add_config_options
-from harness.errors import HarnessError
+from harness.errors import HarnessError, RecordError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("recheck", help="(not yet implemented)")
-    add_config_options(p)
+    p = sub.add_parser(
+        "recheck",
+        help="re-check every proved attempt of a run from a cold start",
+        description=__doc__.split("\n")[0],
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (attempts.jsonl)")
+    p.add_argument("--suite", metavar="SUITE", help="the suite, if not the run config's")
+    p.add_argument("--from-dir", metavar="DIR", help="load the suite from this local folder")
+    p.add_argument("--json", action="store_true", help="JSON Lines on stdout, one per attempt")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override one key of the run's config (e.g. lean.project_dir=...)",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise HarnessError("harness recheck: not implemented yet")
+    from harness.cli.check_cmd import check_all, explain, verdict_json
+    from harness.config import load_config
+    from harness.record import RunRecord
+    from harness.soundness.splice import split_lean_file
+    from harness.suites import load_suite
+    from harness.types import Candidate, VerdictKind
+
+    run_dir = Path(args.run_dir)
+    record = RunRecord(run_dir)
+    if not record.attempts_path.exists():
+        raise RecordError(f"{run_dir}: no attempts.jsonl (not a run directory?)")
+    config_path = run_dir / "config.yaml"
+    config = load_config(config_path if config_path.exists() else None, args.overrides)
+    suite = load_suite(args.suite or config.suite, config, from_dir=args.from_dir)
+    problems = {p.name: p for p in suite.problems}
+
+    from harness.cli.check_cmd import candidate_from_answer
+
+    items = []
+    keys = []
+    for attempt in record.iter_effective():
+        if attempt.verdict != VerdictKind.PROVED.value:
+            continue
+        problem = problems.get(attempt.problem)
+        if problem is None:
+            raise HarnessError(
+                f"{record.attempts_path}: problem {attempt.problem!r} is not in suite {suite.source.suite}"
+            )
+        candidate = candidate_from_answer(attempt.answer, problem) if attempt.answer else None
+        if not isinstance(candidate, Candidate):
+            # no raw answer recorded: take the proof from the checked file
+            _, theorems = split_lean_file(attempt.proof)
+            same = [t.candidate for t in theorems if t.problem.decl_name == problem.decl_name]
+            candidate = same[-1] if same else candidate
+        if candidate is None:
+            raise HarnessError(f"{attempt.problem}: the record holds neither answer nor proof")
+        items.append((attempt.problem, problem, candidate))
+        keys.append(attempt.key)
+
+    verdicts = asyncio.run(check_all(items, config)) if items else []
+    failed = 0
+    for key, (name, _, _), verdict in zip(keys, items, verdicts, strict=True):
+        ok = verdict.kind == VerdictKind.PROVED
+        failed += not ok
+        if args.json:
+            row = verdict_json(name, verdict) | {
+                "sample": key[1],
+                "round": key[2],
+                "still_proved": ok,
+            }
+            print(json.dumps(row, ensure_ascii=False))
+        elif not ok:
+            print(
+                f"{name} sample {key[1]} round {key[2]}: now {verdict.kind.value}  {explain(verdict)}"
+            )
+    if not args.json:
+        print(
+            f"rechecked {len(items)} proved attempts: {len(items) - failed} still pass, {failed} no longer pass"
+        )
+    return 1 if failed else 0

@@ -1,9 +1,9 @@
 """`harness suites`: list, show, fetch, and import suites.
 
-    harness suites                          one line per built-in/catalogued suite
-    harness suites show SPEC [--from DIR]   load a suite (name or path) and count its problems
-    harness suites fetch NAME [--from DIR]  download (or copy) pinned files into the cache
-    harness suites from-repo URL --commit C [--path GLOB] [--out FILE]   (needs the dojo extra)
+harness suites                          one line per built-in/catalogued suite
+harness suites show SPEC [--from DIR]   load a suite (name or path) and count its problems
+harness suites fetch NAME [--from DIR]  download (or copy) pinned files into the cache
+harness suites from-repo URL --commit C [--path GLOB] [--out FILE]   (needs the dojo extra)
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from harness.errors import SuiteError
 
 def _add_config_options_late(parser: argparse.ArgumentParser) -> None:
     """--config/--set after a sub-subcommand, without resetting values given before it."""
-    parser.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="YAML config file")
+    parser.add_argument(
+        "--config", metavar="FILE", default=argparse.SUPPRESS, help="YAML config file"
+    )
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -40,12 +42,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     show = actions.add_parser("show", help="load a suite (name or path) and count its problems")
     show.add_argument("spec", help="a suite name, or a path to a suite file or directory")
-    show.add_argument("--from", dest="from_dir", metavar="DIR", help="load a catalogued suite from DIR")
+    show.add_argument(
+        "--from", dest="from_dir", metavar="DIR", help="load a catalogued suite from DIR"
+    )
     _add_config_options_late(show)
 
     fetch = actions.add_parser("fetch", help="download a catalogued suite into the cache, verified")
     fetch.add_argument("name", help="a catalogue name (see `harness suites`)")
-    fetch.add_argument("--from", dest="from_dir", metavar="DIR", help="copy from a local folder instead")
+    fetch.add_argument(
+        "--from", dest="from_dir", metavar="DIR", help="copy from a local folder instead"
+    )
     _add_config_options_late(fetch)
 
     repo = actions.add_parser(
@@ -54,7 +60,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     repo.add_argument("url", help="git URL of the repository")
     repo.add_argument("--commit", required=True, help="commit to trace")
     repo.add_argument("--path", dest="path_glob", metavar="GLOB", help="only files matching GLOB")
-    repo.add_argument("--out", default=None, help="JSONL file to write (default: <repo>-<commit>.jsonl)")
+    repo.add_argument(
+        "--out", default=None, help="JSONL file to write (default: <repo>-<commit>.jsonl)"
+    )
     _add_config_options_late(repo)
 
 
@@ -94,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
         from harness.suites.dojo import from_repo
 
         out = args.out or (
-            args.url.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1] + f"-{args.commit[:12]}.jsonl"
+            args.url.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
+            + f"-{args.commit[:12]}.jsonl"
         )
         path = from_repo(args.url, args.commit, out, args.path_glob)
         print(f"wrote {path}; run it with `harness run --set suite={path}`")

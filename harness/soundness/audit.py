@@ -17,19 +17,25 @@ in a result of their own that model text cannot write into).
    a reserved name, `theorem __harness_ref <binders> : <type> := sorry` (splice.py's
    `reference_statement`), in the header's environment. After the model's command, the audit
 
-       example : type_of% @__harness_ref = type_of% @NAME := by with_reducible rfl
+       example := (by with_reducible rfl : type_of% @__harness_ref = type_of% @NAME)
 
-   must elaborate without error. Why this is sound: `type_of% e` is the (instantiated) type of
-   `e`; `@` keeps every binder explicit, so both sides are the full Pi-types. The two types are
-   equal by `rfl` only if they are definitionally equal; `with_reducible` restricts unfolding to
-   reducible constants, so in practice the types must be syntactically identical up to
-   reducible abbreviations, and never equal merely after unfolding ordinary definitions,
-   instances, or heavy computation. Definitional equality is also exactly what makes NAME's proof
-   a proof of the reference statement in the kernel, so the check can only be stricter than
+   must elaborate without error. Why this is sound: `type_of% e` is the type of `e`; `@` keeps
+   every binder explicit, so both sides are the full Pi-types (propositions). `rfl` proves the
+   equation only if the two types are definitionally equal, and `with_reducible` restricts
+   unfolding to reducible constants, so in practice the types must be syntactically identical up
+   to reducible abbreviations: never equal merely after unfolding ordinary definitions,
+   instances, or heavy computation. Definitional equality is exactly what makes NAME's proof a
+   proof of the reference statement in the kernel, so the check can only be stricter than
    needed, never weaker. The reference was elaborated before any model text ran, so model
    instances, notations, `variable`s or shadowing definitions cannot change it; they can only
-   change NAME's type, which then fails the check. A missing NAME fails (unknown identifier);
-   an ambiguous NAME fails (ambiguous overload makes `#print axioms` fail too).
+   change NAME's type, which then fails the check. A missing or ambiguous NAME fails.
+
+   Why this shape: the equation is the body's type (no type is written after `example`), so
+   the universe-level metavariables of `@__harness_ref` and `@NAME` are unified by `rfl` before
+   Lean turns the remaining ones into the example's universe parameters; written as
+   `example : A = B := ...`, a universe-polymorphic statement would get independent universe
+   parameters on each side and an honest proof would fail. A type ascription inserts no
+   coercion between two `Eq` types, and `rfl` cannot be satisfied by anything but defeq.
 """
 
 from __future__ import annotations
@@ -83,7 +89,7 @@ def axioms_command(name: str) -> str:
 
 
 def fidelity_command(name: str, reference: str = "__harness_ref") -> str:
-    return f"example : type_of% @{reference} = type_of% @{name} := by with_reducible rfl"
+    return f"example := (by with_reducible rfl : type_of% @{reference} = type_of% @{name})"
 
 
 def _unescape(name: str) -> str:
@@ -121,7 +127,7 @@ def judge_axioms(result: CommandResult, name: str, allow_native: bool) -> AuditF
         rule = "name_missing" if "unknown" in first.lower() else "audit_output"
         return AuditFinding(False, rule, f"#print axioms failed: {first}")
     reports = [r for r in (parse_axioms(m.text) for m in result.messages) if r is not None]
-    if len(reports) != 1:
+    if len(reports) != 1 or len(result.messages) != 1:
         shown = " | ".join(m.text.strip()[:120] for m in result.messages) or "no output"
         return AuditFinding(
             False, "audit_output", f"expected one axiom report, got {len(reports)}: {shown}"

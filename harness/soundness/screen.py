@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from harness.config import SoundnessConfig
 from harness.soundness.lexer import (
+    CHAR,
     DOC,
     HASH_CMD,
     IDENT,
@@ -46,7 +47,9 @@ class Rejection:
     text: str  # the offending token(s)
     line: int  # 1-based, in `part`
     col: int  # 0-based
-    part: str = "text"  # "preamble" | "aux" | "proof" | "answer" | "text"
+    part: str = (
+        "text"  # "preamble" (kept lines) | "answer preamble" | "aux" | "proof" | "answer" | "text"
+    )
 
     def describe(self) -> str:
         return f"{self.rule}: `{self.text}` at {self.part} {self.line}:{self.col}"
@@ -296,7 +299,8 @@ def _findings(
     if bad:
         found.append(bad)
     all_toks = tokenize(text)
-    toks = [t for t in all_toks if t.is_code]
+    # code plus string/char literals (values of `set_option`); comments and docs never count
+    toks = [t for t in all_toks if t.is_code or t.kind in (STRING, CHAR)]
 
     def add(rule: str, tok: Token, shown: str | None = None) -> None:
         if rule == _NATIVE_RULE and config.allow_native_decide:
@@ -309,6 +313,7 @@ def _findings(
             add("interpolated_string", t)
 
     attr_depth = 0  # inside `@[ ... ]`
+    skip_bracket = False
     for i, t in enumerate(toks):
         text_ = t.text
         if t.kind == HASH_CMD:
@@ -326,9 +331,12 @@ def _findings(
             continue
         if text_ == "@" and i + 1 < len(toks) and toks[i + 1].text == "[":
             attr_depth = 1
+            skip_bracket = True
             continue
         if attr_depth:
-            if text_ == "[":
+            if skip_bracket:
+                skip_bracket = False
+            elif text_ == "[":
                 attr_depth += 1
             elif text_ == "]":
                 attr_depth -= 1
@@ -362,6 +370,8 @@ def _findings(
         if text_ == "deriving" and i + 1 < len(toks) and toks[i + 1].text == "instance":
             add("instance", t, "deriving instance")
             continue
+        if text_ == "scoped" and i > 0 and toks[i - 1].text == "open":
+            continue  # `open scoped X`: an `open`, judged as one above
         rule = _KEYWORD_RULES.get(text_)
         if rule:
             add(rule, t)

@@ -196,7 +196,8 @@ def _open_commands(toks: list[Token]) -> list[tuple[list[str], bool, int]]:
                 or toks[j].text in _DECL_KEYWORDS_ALL
             ):
                 break
-            names.append(toks[j].text)
+            if toks[j].text != "scoped":  # `open scoped X` opens X's scoped notation
+                names.append(toks[j].text)
             j += 1
         out.append((names, scoped, i))
     return out
@@ -408,7 +409,7 @@ def filter_preamble(preamble: str, header: str | None) -> PreambleSplit:
                     f"import {module}",
                     seg[0].line,
                     seg[0].col,
-                    "preamble",
+                    "answer preamble",
                 )
             continue
         if (
@@ -420,7 +421,7 @@ def filter_preamble(preamble: str, header: str | None) -> PreambleSplit:
                 dropped.append(src)
                 continue
         if head == "open" and len(seg) >= 2:
-            names = [t.text for t in seg[1:] if t.text != "in"]
+            names = [t.text for t in seg[1:] if t.text not in ("in", "scoped")]
             if all(t.kind == IDENT for t in seg[1:]) and names and set(names) <= opened:
                 dropped.append(src)
                 continue
@@ -526,7 +527,10 @@ def _statement_end(toks: list[Token], i: int) -> Token | None:
 
 
 def split_lean_file(text: str) -> tuple[str, list[FileTheorem]]:
-    """The file's header and every `theorem`/`lemma` in it, each as a problem with its proof."""
+    """The file's header and every `theorem` in it, each as a problem with its proof.
+
+    The header is the file's leading imports, options and opens; a theorem's aux is the file's
+    text before it (its lemmas and earlier theorems), its statement is as written."""
     text = text.replace("\r\n", "\n")
     spans = _command_spans(text)
     first = spans[0][0] if spans else len(text)
@@ -552,7 +556,8 @@ def split_lean_file(text: str) -> tuple[str, list[FileTheorem]]:
             continue
         decl = text[start:end]
         code = [t for t in tokenize(decl) if t.is_code]
-        kw = next((i for i, t in enumerate(code) if t.text in ("theorem", "lemma")), None)
+        # `lemma`s are the file's helpers; each `theorem` is checked
+        kw = next((i for i, t in enumerate(code) if t.text == "theorem"), None)
         if kw is None or kw + 1 >= len(code) or code[kw + 1].text != name:
             continue
         eq = _statement_end(code, kw)

@@ -72,7 +72,8 @@ def _where(rejection: Rejection, spliced: Spliced | None) -> str:
     pos = spliced.part_to_file(rejection.part, rejection.line, rejection.col) if spliced else None
     if pos is not None:
         return f"{pos[0]}:{pos[1]} {rejection.text}"
-    return f"answer {rejection.part} {rejection.line}:{rejection.col} {rejection.text}"
+    # text that is not in the checked file (a refused import): position in the answer's part
+    return f"{rejection.part} {rejection.line}:{rejection.col} {rejection.text}"
 
 
 def _goals(messages: tuple[LeanMessage, ...]) -> tuple[str, ...]:

@@ -22,7 +22,6 @@ from harness.suites.catalogue import (
     CATALOGUE,
     CatalogueEntry,
     catalogue_entry,
-    directory_digest,
     file_sha256,
 )
 from harness.suites.fetch import (
@@ -128,7 +127,13 @@ def _load_path(spec: str) -> Suite:
         names = ", ".join(suite_names())
         raise SuiteError(spec, None, f"unknown suite: not a file or directory, nor one of: {names}")
     problems = unique_names(load_path(path), str(path))
-    digest = directory_digest(path, "*.lean") if path.is_dir() else file_sha256(path)
+    if path.is_dir():
+        # one digest over the files the problems came from, as for catalogued directories
+        files = sorted({Path(p.origin.rsplit(":", 1)[0]) for p in problems})
+        lines = "".join(f"{file_sha256(f)}  {f.relative_to(path).as_posix()}\n" for f in files)
+        digest = hashlib.sha256(lines.encode()).hexdigest()
+    else:
+        digest = file_sha256(path)
     return Suite(source=SuiteSource(suite=str(path), sha256=digest), problems=tuple(problems))
 
 
@@ -169,26 +174,36 @@ class SuiteListing:
     name: str
     status: str  # "built-in", "cached", "not cached"
     counts: str  # "test=244 valid=244"
-    lean_toolchain: str
+    lean: str  # "v4.24.0"
+    mathlib: str  # short revision, or "-"
     source: str  # "owner/repo@commit7:path"
     licence: str
     description: str
 
     def line(self) -> str:
         return (
-            f"{self.name:<17} {self.status:<10} {self.counts:<20} {self.lean_toolchain:<26} "
-            f"{self.source}  [{self.licence}]"
+            f"{self.name:<17} {self.status:<10} {self.counts:<19} lean {self.lean:<8} "
+            f"mathlib {self.mathlib:<18} {self.source}  [{self.licence}]"
         )
 
 
+def _short_rev(rev: str) -> str:
+    if "@" in rev:  # a fork: owner/mathlib4@<sha>
+        owner_repo, sha = rev.split("@", 1)
+        return f"{owner_repo.split('/')[0]}@{sha[:7]}"
+    return rev[:7] if len(rev) == 40 else rev.split(" ")[0]
+
+
 def list_suites(config: Config) -> list[SuiteListing]:
+    """One row per built-in and catalogued suite, with whether it is in the cache."""
     smoke = smoke_suite()
     rows = [
         SuiteListing(
             name=SMOKE,
             status="built-in",
             counts=f"test={len(smoke)}",
-            lean_toolchain="any Lean 4 (core only)",
+            lean="any",
+            mathlib="none",
             source="harness/suites/data/smoke.jsonl",
             licence="Apache-2.0",
             description="Lean-core smoke suite with reference proofs",
@@ -201,7 +216,8 @@ def list_suites(config: Config) -> list[SuiteListing]:
                 name=e.name,
                 status="cached" if cached else "not cached",
                 counts=e.counts_text(),
-                lean_toolchain=e.lean_toolchain,
+                lean=e.lean_toolchain.removeprefix("leanprover/lean4:"),
+                mathlib=_short_rev(e.mathlib),
                 source=f"{e.repo}@{e.commit[:7]}:{e.path}",
                 licence=e.licence.split(" (")[0],
                 description=e.description,

@@ -66,7 +66,9 @@ def problem_from_source(
         (
             d
             for d in parsed.decls
-            if (d.doc_start if d.doc_start is not None else d.start) <= begin < max(d.end, d.start + 1)
+            if (d.doc_start if d.doc_start is not None else d.start)
+            <= begin
+            < max(d.end, d.start + 1)
         ),
         None,
     )
@@ -114,12 +116,18 @@ def load_leandojo_records(items: list[tuple[Any, int]], path: str) -> list[Probl
         if missing:
             raise SuiteError(path, line, f"missing field '{missing[0]}'")
         start = record["start"]
-        if not (isinstance(start, list) and len(start) == 2 and all(isinstance(x, int) for x in start)):
+        if not (
+            isinstance(start, list) and len(start) == 2 and all(isinstance(x, int) for x in start)
+        ):
             raise SuiteError(path, line, "field 'start' must be [line, column]")
         repo_name = str(record["url"]).rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
         file_path = str(record["file_path"])
         source = next(
-            (r / file_path for r in _source_roots(json_path, repo_name) if (r / file_path).is_file()),
+            (
+                r / file_path
+                for r in _source_roots(json_path, repo_name)
+                if (r / file_path).is_file()
+            ),
             None,
         )
         if source is None:
@@ -164,7 +172,9 @@ def from_repo(url: str, commit: str, out: str | Path, path_glob: str | None = No
         cmd += ["--path", path_glob]
     proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
     if proc.returncode != 0:
-        raise HarnessError(f"from-repo: lean-dojo tracing of {url}@{commit} failed (exit {proc.returncode})")
+        raise HarnessError(
+            f"from-repo: lean-dojo tracing of {url}@{commit} failed (exit {proc.returncode})"
+        )
     return out
 
 
@@ -200,7 +210,10 @@ def _trace_main(argv: list[str] | None = None) -> int:  # pragma: no cover - nee
             record = {
                 "name": p.name,
                 "header": p.header,
-                "formal_statement": p.context + ("\n" if p.context else "") + p.statement + " sorry",
+                "formal_statement": p.context
+                + ("\n" if p.context else "")
+                + p.statement
+                + " sorry",
                 "informal": p.informal,
                 "source": f"{args.url}@{args.commit}:{file_path}:{tt.start.line_nb}",
             }

@@ -113,37 +113,69 @@ def locate_local(entry: CatalogueEntry, folder: str | Path) -> Path:
     )
 
 
+def _manifest_files(entry: CatalogueEntry, artifact: Path) -> dict[str, str]:
+    """Per-file digests a fetch recorded for a cached directory (empty for other copies)."""
+    depth = len(PurePosixPath(entry.path).parts)
+    parents = artifact.resolve().parents
+    if len(parents) < depth:
+        return {}
+    manifest = parents[depth - 1] / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError):
+        return {}
+    return files if isinstance(files, dict) else {}
+
+
+def _changed_file(artifact: Path, pattern: str, known: dict[str, str]) -> Path | None:
+    """With per-file digests from a manifest: the first file that differs, is new or is gone."""
+    if not known:
+        return None
+    present = {p.name: p for p in directory_files(artifact, pattern)}
+    for name in sorted(set(known) | set(present)):
+        path = present.get(name)
+        if path is None or name not in known or file_sha256(path) != known[name]:
+            return artifact / name
+    return None
+
+
 def verify_artifact(entry: CatalogueEntry, artifact: Path) -> dict[str, str]:
     """Check the checksum (and file count) of a suite's file or directory.
 
     Returns the per-file sha256 map (file name -> digest). A mismatch is a SuiteError naming
-    the file (or the directory, whose digest covers all its files).
+    the file. For a directory the one digest cannot say which file changed, so the error names
+    the directory, or the changed file itself when the cache's manifest has per-file digests.
     """
-    if entry.kind == "dir":
-        files = directory_files(artifact, entry.pattern)
-        if entry.file_count is not None and len(files) != entry.file_count:
-            raise SuiteError(
-                str(artifact),
-                None,
-                f"{entry.name}: expected {entry.file_count} files matching {entry.pattern}, found {len(files)}",
-            )
-        digest = directory_digest(artifact, entry.pattern)
+    if entry.kind == "file":
+        digest = file_sha256(artifact)
         if digest != entry.sha256:
             raise SuiteError(
                 str(artifact),
                 None,
-                f"{entry.name}: checksum mismatch over {len(files)} files (sha256 {digest[:16]}..., "
-                f"expected {entry.sha256[:16]}...)",
+                f"{entry.name}: checksum mismatch (sha256 {digest[:16]}..., expected {entry.sha256[:16]}...)",
             )
-        return {p.name: file_sha256(p) for p in files}
-    digest = file_sha256(artifact)
-    if digest != entry.sha256:
+        return {artifact.name: digest}
+    files = directory_files(artifact, entry.pattern)
+    where = artifact
+    if entry.file_count is not None and len(files) != entry.file_count:
+        where = _changed_file(artifact, entry.pattern, _manifest_files(entry, artifact)) or artifact
         raise SuiteError(
-            str(artifact),
+            str(where),
             None,
-            f"{entry.name}: checksum mismatch (sha256 {digest[:16]}..., expected {entry.sha256[:16]}...)",
+            f"{entry.name}: expected {entry.file_count} files matching {entry.pattern}, found {len(files)}",
         )
-    return {artifact.name: digest}
+    digest = directory_digest(artifact, entry.pattern)
+    if digest != entry.sha256:
+        where = _changed_file(artifact, entry.pattern, _manifest_files(entry, artifact)) or artifact
+        raise SuiteError(
+            str(where),
+            None,
+            f"{entry.name}: checksum mismatch over {len(files)} files of {artifact.name}/ "
+            f"(sha256 {digest[:16]}..., expected {entry.sha256[:16]}...)",
+        )
+    return {p.name: file_sha256(p) for p in files}
 
 
 def load_artifact(entry: CatalogueEntry, artifact: Path) -> list[Problem]:
@@ -243,6 +275,7 @@ def fetch_suite(
     final = suite_cache_dir(cache_dir, entry.name)
     final.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".partial", dir=final.parent))
+    os.chmod(stage, 0o755)  # mkdtemp makes it private; the cache is ordinary user data
     try:
         if from_dir is not None:
             source = locate_local(entry, from_dir)

@@ -5,7 +5,8 @@ whether a theorem sits in a `.lean` file, in a JSONL `formal_statement`, or behi
 field:
 
 * header: the leading `import` / `set_option` / `open` / `noncomputable section` lines (with the
-  blank lines and plain comments between them), verbatim; it ends with a newline.
+  blank lines and plain comments between them), verbatim; it ends with a newline. Comments
+  after the last of them are dropped (they can hold an answer).
 * context: the declarations between the header and the theorem (helper `def`s, `structure`s,
   proven lemmas, answer-hole `abbrev ..._solution := sorry`), verbatim, minus the ground-truth
   `-- answer` comment that follows an answer hole (kept in `Problem.answer_reference`).
@@ -13,6 +14,8 @@ field:
   proof part (`by`, `sorry`, `by sorry`, `by\\n  sorry`, nothing) is dropped, so every ending
   seen in the wild normalises to the same text. The theorem's docstring is not part of the
   statement: it becomes `Problem.informal` when the record has no informal text of its own.
+* context also holds earlier theorems and lemmas of the same text, but only those the statement
+  (or the rest of the context) names.
 
 What counts as a theorem to prove: a `theorem`, `lemma` or named `instance` whose body is empty
 or `sorry` (with or without `by`), or a `def`/`abbrev` with such a body whose name does not end
@@ -275,7 +278,8 @@ def parse_lean_text(text: str) -> ParsedLean:
     masked, comments = _mask(text)
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
 
-    # A command starts at column 0 with a command keyword; everything else continues one.
+    # A command starts at column 0 with a command keyword (declarations may be indented);
+    # every other line continues the command before it.
     starts: list[int] = []
     for pos in line_starts:
         m = _COMMAND_START.match(masked, pos)
@@ -333,7 +337,15 @@ def parse_lean_text(text: str) -> ParsedLean:
             continue
         header_end = d.doc_start if d.doc_start is not None else d.start
         break
-    return ParsedLean(text, header_end, tuple(d for d in decls if d.start >= header_end))
+    decls_after = tuple(d for d in decls if d.start >= header_end)
+    # Comments after the last header command are not header: Goedel's PutnamBench copy puts the
+    # answer there (`-- 1990`), and the header is shown to the model.
+    last = len(masked[:header_end].rstrip())
+    if last and text[last:header_end].strip():
+        header_end = text.index("\n", last) + 1 if "\n" in text[last:header_end] else header_end
+    elif not last:
+        header_end = 0
+    return ParsedLean(text, header_end, decls_after)
 
 
 def normalise_statement(text: str) -> str:
@@ -439,7 +451,6 @@ _INFORMAL_KEYS = (
     "refined_statement",
     "informal_stmt",
     "natural_language",
-    "problem",
 )
 
 

@@ -5,6 +5,9 @@ Use it wherever the harness wants a REPL command:
 
     lean.repl_command: [python, tests/doubles/fake_repl.py, --script, rules.json, --log, log.jsonl]
 
+Use ABSOLUTE paths (sys.executable, str(path)): the harness starts the command with its working
+directory set to lean.project_dir, so relative paths would be resolved from there.
+
 Arguments (all optional; FAKE_REPL_SCRIPT / FAKE_REPL_LOG / FAKE_REPL_REPLAY environment
 variables are read too, but the harness strips unknown variables from Lean's environment, so
 pass them as arguments when the harness starts the double):

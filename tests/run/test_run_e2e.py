@@ -306,3 +306,30 @@ def test_missing_key_or_lean_is_one_line_before_any_work(tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     assert "Lean REPL not found" in err and err.count("\n") == 1
     assert not (tmp_path / "run" / "attempts.jsonl").exists()
+
+
+def test_a_refused_key_stops_the_run_in_one_line_with_the_record_intact(tmp_path, problems, capsys):
+    prover = ScriptedProver(problems)
+    asked = []
+
+    def refusing_after_six(request):
+        asked.append(1)
+        return prover(request) if len(asked) <= 6 else Status(401, body='{"error": "bad key"}')
+
+    with ChatServer(refusing_after_six) as server:
+        config, _ = write_setup(tmp_path, server.url)
+        run = tmp_path / "run"
+        assert harness_run(config, run) == 2
+        err = capsys.readouterr().err
+        assert "401" in err and err.count("\n") == 1
+        lines = read_lines(run)
+        assert 1 <= len(lines) <= 6 and all(x["verdict"] != "prover_error" for x in lines)
+        summary = json.loads((run / "summary.json").read_text())
+        assert summary["complete"] is False and summary["attempts"] == len(lines)
+        assert json.loads((run / "header.json").read_text())["stopped"]
+
+        server.responder = prover  # the key is fixed: the same command finishes the run
+        assert harness_run(config, run) == 0
+    assert {k: v["verdict"] for k, v in effective(read_lines(run)).items()} == expected_rounds(
+        problems
+    )

@@ -17,7 +17,7 @@ from pathlib import Path
 from harness.config import SoundnessConfig
 from harness.extract import extract_proof
 from harness.soundness.screen import Rejection, screen
-from harness.soundness.splice import Spliced, splice, split_lean_file
+from harness.soundness.splice import STANDARD_HEADER, Spliced, splice, split_lean_file
 from harness.soundness.verify import screened_candidate
 from harness.types import Candidate, NoProof, Problem
 
@@ -39,14 +39,11 @@ class Case:
 
 
 def _problem(answer: str, suite_statement: str | None, context: str) -> Problem:
-    header, theorems = split_lean_file(answer)
+    _, theorems = split_lean_file(answer)
     named = [t.problem for t in theorems if t.problem.decl_name == "t"]
     if suite_statement is None:
-        if named:
-            suite_statement = named[-1].statement
-        else:
-            suite_statement = "theorem t : (2 : ℕ) + 2 = 5 :="
-    from harness.soundness.splice import STANDARD_HEADER
+        # the suite's statement is the answer's own (as written), else the usual false one
+        suite_statement = named[-1].statement if named else "theorem t : (2 : ℕ) + 2 = 5 :="
 
     return Problem(
         name="t",
@@ -73,7 +70,9 @@ def load_case(path: Path) -> Case:
             suite_statement = f.removeprefix("suite: ")
         elif f.startswith("context: "):
             context = f.removeprefix("context: ")
-    return Case(path, outcome, rule.strip(), row, _problem(answer, suite_statement, context), answer)
+    return Case(
+        path, outcome, rule.strip(), row, _problem(answer, suite_statement, context), answer
+    )
 
 
 def cases(kind: str) -> list[Case]:

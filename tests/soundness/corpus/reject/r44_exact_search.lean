@@ -1,4 +1,4 @@
--- expect: rejected search_tactic | soundness.md row 29
+-- expect: rejected search_tactic
 import Mathlib
 import Aesop
 

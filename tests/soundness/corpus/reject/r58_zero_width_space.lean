@@ -6,5 +6,5 @@ set_option maxHeartbeats 400000
 
 open BigOperators Real Nat Topology Rat
 
-theorem t​ : (2 : ℕ) + 2 = 5 := by
-  norm_num
+theorem t : (2 : ℕ) + 2 = 5 := by
+  norm​_num

@@ -1,4 +1,4 @@
--- expect: rejected elab_code | soundness.md row 13
+-- expect: rejected elab_code | soundness.md row 15
 import Mathlib
 import Aesop
 

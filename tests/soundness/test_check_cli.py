@@ -1,0 +1,141 @@
+"""`harness check` and `harness recheck` against the REPL double."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from harness.cli.main import main
+from harness.config import config_to_dict
+from harness.types import Attempt
+from tests.checker.helpers import double_config, read_log
+
+pytestmark = pytest.mark.timeout(60)
+
+HEADER = "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 400000\n\nopen BigOperators Real Nat Topology Rat\n\n"
+FILE = (
+    HEADER
+    + "lemma helper (n : ℕ) : n + 0 = n := by simp\n\n"
+    + "theorem good (n : ℕ) : n + 0 = n := by\n  exact helper n\n\n"
+    + "theorem cheat : (2 : ℕ) + 2 = 5 := by\n  exact absurd rfl (by native_decide)\n"
+)
+
+
+def config_file(tmp_path, script=None, **extra):
+    config, log = double_config(tmp_path, script)
+    data = config_to_dict(config)
+    data.update(extra)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path, log
+
+
+def test_check_file_reports_each_theorem_and_the_rule(tmp_path, capsys):
+    cfg, _ = config_file(tmp_path)
+    lean = tmp_path / "proofs.lean"
+    lean.write_text(FILE, encoding="utf-8")
+    code = main(["check", str(lean), "--config", str(cfg)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert out[0] == "good proved"
+    assert out[1] == "cheat rejected  native_decide at 14:23 native_decide"  # as in the file
+    assert len(out) == 2
+
+
+def test_check_json_is_json_lines_only(tmp_path, capsys):
+    cfg, _ = config_file(tmp_path)
+    lean = tmp_path / "proofs.lean"
+    lean.write_text(FILE.replace("by native_decide", "by decide"), encoding="utf-8")
+    code = main(["check", str(lean), "--config", str(cfg), "--json"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    assert [(r["name"], r["verdict"]) for r in rows] == [("good", "proved"), ("cheat", "proved")]
+    assert set(rows[0]) >= {"name", "verdict", "rule", "messages", "time_s"}
+
+
+def test_check_suite_jsonl_uses_the_suites_statement(tmp_path, capsys):
+    cfg, log = config_file(tmp_path)
+    proofs = tmp_path / "proofs.jsonl"
+    rows = [
+        # a whole theorem with a changed statement: the suite's is checked
+        {
+            "name": "smoke_add_zero",
+            "proof": "theorem smoke_add_zero (n : Nat) : True := by\n  simp",
+        },
+        {"name": "smoke_zero_add", "proof": "by\n  omega"},  # only the proof
+        {
+            "name": "smoke_two_plus_two",
+            "proof": "```lean4\ntheorem smoke_two_plus_two : 2 + 2 = 4 := by\n  sorry\n```",
+        },
+    ]
+    proofs.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    code = main(["check", "--suite", "smoke", str(proofs), "--config", str(cfg)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert out[:2] == ["smoke_add_zero proved", "smoke_zero_add proved"]
+    assert out[2].startswith("smoke_two_plus_two sorry  sorry at ")
+    sent = [e["request"]["cmd"] for e in read_log(log) if e["event"] == "request"]
+    assert any("theorem smoke_add_zero (n : Nat) : n + 0 = n := by\n  simp" in c for c in sent)
+    assert not any(": True := by" in c for c in sent)
+
+
+def test_check_bad_input_is_one_line(tmp_path, capsys):
+    cfg, _ = config_file(tmp_path)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"name": "smoke_add_zero", "proof": "by simp"}\nnot json\n', encoding="utf-8")
+    assert main(["check", "--suite", "smoke", str(bad), "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.jsonl:2" in err and "Traceback" not in err
+    assert main(["check", str(tmp_path / "missing.lean"), "--config", str(cfg)]) == 2
+    unknown = tmp_path / "unknown.jsonl"
+    unknown.write_text('{"name": "nope", "proof": "by simp"}\n', encoding="utf-8")
+    assert main(["check", "--suite", "smoke", str(unknown), "--config", str(cfg)]) == 2
+    assert "no problem named 'nope'" in capsys.readouterr().err
+
+
+def test_recheck_finds_proofs_that_no_longer_pass(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    cfg, log = config_file(tmp_path, suite="smoke")
+    (run_dir / "config.yaml").write_text(cfg.read_text(encoding="utf-8"), encoding="utf-8")
+    attempts = [
+        Attempt(
+            "smoke_add_zero",
+            0,
+            0,
+            "proved",
+            answer="```lean4\ntheorem smoke_add_zero (n : Nat) : n + 0 = n := by\n  simp\n```",
+        ),
+        # recorded as proved by an older, weaker harness: the audit now finds an axiom
+        Attempt(
+            "smoke_zero_add",
+            0,
+            0,
+            "proved",
+            answer="```lean4\naxiom cheat : False\ntheorem smoke_zero_add (n : Nat) : 0 + n = n := cheat.elim\n```",
+        ),
+        Attempt("smoke_two_plus_two", 0, 0, "lean_error", answer="by\n  sorry"),
+    ]
+    (run_dir / "attempts.jsonl").write_text(
+        "".join(json.dumps(a.to_json()) + "\n" for a in attempts), encoding="utf-8"
+    )
+    code = main(["recheck", str(run_dir)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert out[0].startswith("smoke_zero_add sample 0 round 0: now rejected  axiom at ")
+    assert out[-1] == "rechecked 2 proved attempts: 1 still pass, 1 no longer pass"
+    assert [e for e in read_log(log) if e["event"] == "start"]  # a fresh process was started
+
+
+def test_recheck_all_pass_exits_zero(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    cfg, _ = config_file(tmp_path, suite="smoke")
+    (run_dir / "config.yaml").write_text(cfg.read_text(encoding="utf-8"), encoding="utf-8")
+    a = Attempt("smoke_add_zero", 0, 0, "proved", answer="by\n  simp")
+    (run_dir / "attempts.jsonl").write_text(json.dumps(a.to_json()) + "\n", encoding="utf-8")
+    assert main(["recheck", str(run_dir)]) == 0
+    assert capsys.readouterr().out.strip().endswith("1 still pass, 0 no longer pass")
+    assert main(["recheck", str(tmp_path / "nowhere")]) == 2

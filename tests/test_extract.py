@@ -1,0 +1,560 @@
+"""Extraction: synthetic edge cases, hand-checked real answers, and every corpus answer."""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.extract import extract_proof
+from harness.types import Candidate, NoProof
+from tests.conftest import shared_path
+
+ANSWERS = Path(__file__).parent / "fixtures" / "answers"
+
+
+def candidate(text: str, name: str | None = None) -> Candidate:
+    found = extract_proof(text, name)
+    assert isinstance(found, Candidate), found
+    return found
+
+
+def no_proof(text: str, name: str | None = None) -> str:
+    found = extract_proof(text, name)
+    assert isinstance(found, NoProof), found
+    return found.reason
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic answers (our own, one behaviour each)
+
+
+def test_empty_answers():
+    assert no_proof("") == "answer is empty"
+    assert no_proof("  \n\t\n") == "answer is empty"
+
+
+def test_prose_without_code():
+    reason = no_proof("I could not find a proof of this theorem. The theorem is hard.")
+    assert reason == "no Lean code block in the answer"
+
+
+def test_cot_answer_takes_final_block_not_the_sorry_sketch():
+    found = candidate((ANSWERS / "dsv2_cot.md").read_text(), "amgm_two")
+    assert found.proof == (
+        "by\n  have h₁ : 0 ≤ (a - b) ^ 2 := by\n"
+        "    -- squares are nonnegative; note `:=` in a comment\n"
+        "    exact sq_nonneg (a - b)\n"
+        "  nlinarith [h₁, sq_nonneg (a + b)]"
+    )
+    assert "sorry" not in found.proof
+    assert found.aux == "" and found.preamble == ""
+    assert found.note == "last code block of 2 blocks"
+    assert found.statement == "theorem amgm_two (a b : ℝ) : 2 * a * b ≤ a ^ 2 + b ^ 2 :="
+
+
+def test_kimina_answer_ignores_tactics_snippets_in_the_thinking():
+    found = candidate((ANSWERS / "kimina_think.md").read_text(), "mathd_algebra_440")
+    assert found.proof == "by\n  field_simp at h₀\n  linarith"
+    assert found.preamble == (
+        "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 400000\n\n"
+        "open BigOperators Real Nat Topology Rat"
+    )
+    assert found.aux == ""
+
+
+def test_truncated_answer_never_falls_back_to_the_sketch():
+    reason = no_proof((ANSWERS / "truncated_cot.md").read_text(), "t")
+    assert "cut off" in reason
+
+
+def test_unclosed_final_block_is_read_to_the_end():
+    text = "Plan.\n```lean4\ntheorem t (n : ℕ) : n + 0 = n := by\n  simp\n  omega"
+    found = candidate(text, "t")
+    assert found.proof == "by\n  simp\n  omega"
+    assert "never closed" in found.note
+
+
+def test_statement_cut_off_has_no_proof():
+    assert "has no `:=`" in no_proof("```lean4\ntheorem t (n : ℕ) (h : n > 0)\n  : n", "t")
+
+
+def test_whole_file_with_aux_lemmas():
+    text = (
+        "Here it is.\n\n```lean4\nimport Mathlib\nimport Aesop\nset_option maxHeartbeats 400000\n"
+        "open Real\n\n-- a helper\n@[simp] lemma helper (x : ℝ) : x + 0 = x := by simp\n\n"
+        "open Finset in\nprivate theorem helper2 : ∑ i in range 3, i = 3 := by decide\n\n"
+        "/-- The main theorem. -/\ntheorem main_thm (x : ℝ) : x + 0 = x := by\n  exact helper x\n```"
+    )
+    found = candidate(text, "main_thm")
+    assert found.proof == "by\n  exact helper x"
+    assert found.preamble == (
+        "import Mathlib\nimport Aesop\nset_option maxHeartbeats 400000\nopen Real\n\n-- a helper"
+    )
+    assert found.aux == (
+        "@[simp] lemma helper (x : ℝ) : x + 0 = x := by simp\n\n"
+        "open Finset in\nprivate theorem helper2 : ∑ i in range 3, i = 3 := by decide"
+    )
+
+
+def test_only_the_theorem_without_imports():
+    found = candidate("```lean4\ntheorem t : 2 + 2 = 4 := by norm_num\n```", "t")
+    assert (found.proof, found.aux, found.preamble) == ("by norm_num", "", "")
+
+
+def test_term_mode_proof():
+    found = candidate("```lean\ntheorem t : 2 + 2 = 4 :=\n  rfl\n```", "t")
+    assert found.proof == "rfl"
+
+
+@pytest.mark.parametrize(
+    ("block", "proof"),
+    [
+        ("nlinarith [sq_nonneg (a - b)]", "by\n  nlinarith [sq_nonneg (a - b)]"),
+        ("by\n  simp\n  ring", "by\n  simp\n  ring"),
+        ("  intro x\n  simp", "by\n  intro x\n  simp"),
+        (":= by\n  simp", "by\n  simp"),
+    ],
+)
+def test_block_with_only_the_proof(block, proof):
+    found = candidate(f"The proof:\n```lean4\n{block}\n```\n", "t")
+    assert found.proof == proof
+    assert "only a proof" in found.note
+
+
+def test_prose_that_mentions_theorem_is_not_code():
+    text = (
+        "theorem t is a classic. We prove the theorem with `simp`; lemma names such as\n"
+        "theorem foo := bar appear in prose only.\n\n"
+        "```lean4\ntheorem t : True := by\n  trivial\n```\nThis theorem is now proved."
+    )
+    # The prose even starts with a command word; the code is still the fenced block.
+    assert candidate(text, "t").proof == "by\n  trivial"
+    prose_first = "The theorem t is a classic; theorem foo := bar.\n\n" + text.split("\n\n", 1)[1]
+    assert candidate(prose_first, "t").proof == "by\n  trivial"
+
+
+def test_main_theorem_by_name_and_by_default_the_last():
+    text = "```lean4\ntheorem main : 1 = 1 := by\n  rfl\n\ntheorem extra : 2 = 2 := by\n  rfl\n```"
+    named = candidate(text, "main")
+    assert named.proof == "by\n  rfl"
+    assert "ignored 1 command" in named.note
+    assert candidate(text).statement == "theorem extra : 2 = 2 :="
+    assert no_proof(text, "missing") == "no theorem named missing in the code"
+
+
+def test_lemma_keyword_and_qualified_names():
+    assert candidate("```lean4\nlemma foo : 1 = 1 := rfl\n```", "foo").proof == "rfl"
+    assert candidate("```lean4\ntheorem Ns.foo : 1 = 1 := rfl\n```", "foo").proof == "rfl"
+    assert candidate("```lean4\ntheorem «foo» : 1 = 1 := rfl\n```", "foo").proof == "rfl"
+
+
+def test_assignments_in_comments_strings_and_binders_are_skipped():
+    text = (
+        '```lean4\ntheorem t /- not here := -/ (s : String := ":= no") -- nor := here\n'
+        "    (h : s = \":=\") (c : Char := '\"') (h' : True) : s.length = 2 := by\n  simp_all\n```"
+    )
+    found = candidate(text, "t")
+    assert found.proof == "by\n  simp_all"
+    assert found.statement.endswith("s.length = 2 :=")
+
+
+def test_nested_comments_hide_fake_theorems():
+    text = "```lean4\n/- outer /- inner -/\ntheorem t : False := sorry\n-/\ntheorem t : True := trivial\n```"
+    assert candidate(text, "t").proof == "trivial"
+
+
+def test_pattern_matching_proofs_are_not_spliceable():
+    text = "```lean4\ntheorem t : (n : ℕ) → n + 0 = n\n  | 0 => rfl\n  | n + 1 => rfl\n```"
+    assert "pattern matching" in no_proof(text, "t")
+
+
+def test_no_theorem_at_all():
+    assert no_proof("```lean4\ndef f : ℕ := 3\n```", "t") == "no theorem or lemma in the Lean code"
+
+
+def test_example_is_the_main_theorem_only_without_a_name():
+    assert candidate("```lean4\nexample : 1 = 1 := rfl\n```").proof == "rfl"
+
+
+def test_crlf_line_endings():
+    found = candidate("```lean4\r\ntheorem t : True := by\r\n  trivial\r\n```\r\n", "t")
+    assert found.proof == "by\n  trivial"
+
+
+def test_other_language_blocks_are_ignored():
+    text = "```lean4\ntheorem t : True := by\n  trivial\n```\n\n```python\nprint('theorem t := x')\n```"
+    assert candidate(text, "t").proof == "by\n  trivial"
+
+
+# Continuations: the answer goes on from a prompt that ended inside an open fence after `:= by`.
+
+
+def test_continuation_up_to_the_closing_fence():
+    text = "nlinarith [sq_nonneg (a - b), sq_nonneg (a + b)]\n```\n\nThe proof uses nlinarith."
+    found = candidate(text, "t")
+    assert found.proof == "by\n  nlinarith [sq_nonneg (a - b), sq_nonneg (a + b)]"
+    assert found.aux == "" and "continuation" in found.note
+
+
+def test_continuation_keeps_indentation_of_nested_blocks():
+    text = "have h : 0 < 2 := by\n    norm_num\n  linarith\n```"
+    assert candidate(text).proof == "by\n  have h : 0 < 2 := by\n    norm_num\n  linarith"
+
+
+def test_continuation_stops_at_a_new_declaration():
+    text = "simp\n  ring\n\ntheorem t_extra : 1 = 1 := by\n  rfl\n"
+    found = candidate(text, "t")
+    assert found.proof == "by\n  simp\n  ring"
+
+
+def test_continuation_that_closes_a_docstring_is_read_as_code():
+    text = "-/\ntheorem t (x : ℝ) : x = x := by\n  rfl\n```"
+    assert candidate(text, "t").proof == "by\n  rfl"
+
+
+def test_continuation_with_only_comments():
+    assert "nothing but comments" in no_proof("-- I give up\n  -- really\n```")
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-checked real answers
+
+
+def _attempts() -> dict[tuple[str, str, int], str]:
+    path = shared_path(
+        "corpora", "proofs-nonoverlapping-failures-minif2f-test", "minif2f_test_attempts.jsonl.gz"
+    )
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    return {(r["name"], r["model"].split("_")[1], r["attempt"]): r["raw_proof"] for r in rows}
+
+
+@pytest.fixture(scope="module")
+def attempts():
+    return _attempts()
+
+
+# (problem, model, attempt) -> (first lines of the proof, last line of the proof); checked by eye.
+FAILURE_CASES = {
+    ("mathd_algebra_125", "Kimina-Prover-Preview-Distill-7B", 5): (
+        "by\n  -- This is a non-linear arithmetic problem\n\n  have h₃ : x = 6 := by\n"
+        "    zify at *\n    omega\n\n  exact h₃",
+        "  exact h₃",
+    ),
+    ("mathd_algebra_158", "Kimina-Prover-Preview-Distill-7B", 10): (
+        "by\n  have h₂ : ∑ k in Finset.range 8, 2 * k + 1 = 64 := by\n"
+        "    norm_num [Finset.sum_range_succ]",
+        "  exact h₆",
+    ),
+    ("mathd_algebra_44", "Kimina-Prover-Preview-Distill-7B", 1): (
+        "by\n  apply And.intro\n  linarith\n  linarith",
+        "  linarith",
+    ),
+    ("amc12a_2021_p3", "Kimina-Prover-Preview-Distill-7B", 1): ("by\n  omega", "  omega"),
+    ("mathd_numbertheory_517", "Kimina-Prover-Preview-Distill-7B", 4): (
+        "by\n  -- Show that the product is equal to 2 modulo 4.\n  norm_num",
+        "  norm_num",
+    ),
+    ("induction_12dvd4expnp1p20", "Kimina-Prover-Preview-Distill-7B", 7): (
+        "by\n  -- check the base case\n  try omega\n\n  -- use induction\n  induction n with\n"
+        "  | zero =>",
+        "    try omega",
+    ),
+    ("mathd_algebra_332", "DeepSeek-Prover-V2-7B", 3): (
+        "by\n  have h₂ : x + y = 14 := by\n    have h₃ : (x + y) / 2 = 7 := h₀\n    linarith",
+        "  nlinarith [sq_nonneg (x - y)]",
+    ),
+    ("mathd_algebra_156", "DeepSeek-Prover-V2-7B", 6): (
+        "by\n  simp_all only [rpow_two, mul_sub, mul_one, sub_eq_add_neg, neg_mul, neg_neg]\n"
+        "  nlinarith [sq_nonneg (x ^ 2 - 1),",
+        "    sq_nonneg (x ^ 2 + y ^ 2), sq_nonneg (x ^ 2 - y ^ 2 + 2), sq_nonneg (x ^ 2 - y ^ 2 - 2)]",
+    ),
+    ("amc12a_2013_p4", "DeepSeek-Prover-V2-7B", 2): (
+        "by\n  norm_num [Nat.div_eq_of_lt]\n  <;>\n    simp [pow_add, pow_mul, mul_add,",
+        None,
+    ),
+    ("mathd_numbertheory_451", "Goedel-Prover-SFT", 21): (
+        "by\n  /-\n  To find the sum of all nice numbers in the set",
+        "  rfl",
+    ),
+}
+
+
+@pytest.mark.parametrize("key", sorted(FAILURE_CASES), ids=lambda k: f"{k[0]}-{k[1][:6]}-{k[2]}")
+def test_hand_checked_continuations(attempts, key):
+    head, last = FAILURE_CASES[key]
+    found = candidate(attempts[key], key[0])
+    assert found.proof.startswith(head)
+    if last is not None:
+        assert found.proof.split("\n")[-1] == last
+    assert "\n```" not in found.proof
+    assert found.aux == "" and found.preamble == ""
+
+
+def test_continuations_that_go_on_with_other_theorems_are_cut(attempts):
+    # DeepSeek-Prover-V2-7B finished the proof, then wrote more theorems of its own.
+    found = candidate(
+        attempts[("mathd_algebra_156", "DeepSeek-Prover-V2-7B", 6)], "mathd_algebra_156"
+    )
+    assert "theorem" not in found.proof and "stopped where the proof ends" in found.note
+
+
+def _solution(*parts: str) -> str:
+    return shared_path("corpora", *parts).read_text(encoding="utf-8")
+
+
+# DeepSeek-Prover-V2 solutions (whole files): name -> (first tactic line, last line, line count).
+DSV2_CASES = {
+    "test/aime_1983_p1": ("  have hx : (x : ℝ) > 1 := by", "  simpa using hgoal", 152),
+    "test/imo_1959_p1": (
+        "  have h₁ : Nat.gcd (21 * n + 4) (14 * n + 3) = Nat.gcd (14 * n + 3) (7 * n + 1) := by",
+        "  exact h₄",
+        40,
+    ),
+    "test/mathd_numbertheory_551": ("  have h : 1529 % 6 = 5 := by", "  exact h", 8),
+    "test/induction_12dvd4expnp1p20": (
+        "  have h₁ : (4 ^ (n + 1)) % 12 = 4 := by",
+        "  exact h₃",
+        23,
+    ),
+    "test/mathd_algebra_478": ("  have h₄ : v = 65 := by", "  exact h₄", 9),
+    "valid/mathd_algebra_123": (
+        "  have h₃ : 3 * b + b = 20 := by",
+        "  simpa [h₅, h₇] using h₉",
+        53,
+    ),
+    "valid/amc12b_2003_p6": (
+        "  have h_a : a = 2 / r := by",
+        "  | inr h_u0 => exact Or.inr h_u0",
+        67,
+    ),
+    "valid/mathd_numbertheory_30": (
+        "  have h33818 : 33818 % 17 = 5 := by",
+        "  simpa [h₁] using h₁",
+        137,
+    ),
+}
+HEADER = "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 0\n\nopen BigOperators Real Nat Topology Rat"
+
+
+@pytest.mark.parametrize("key", sorted(DSV2_CASES))
+def test_hand_checked_deepseek_solutions(key):
+    text = _solution("proofs-deepseek-prover-v2-minif2f", "extracted", key + ".lean")
+    name = key.split("/")[1]
+    first, last, count = DSV2_CASES[key]
+    found = candidate(text, name)
+    lines = found.proof.split("\n")
+    assert (lines[0], lines[1], lines[-1], len(lines)) == ("by", first, last, count)
+    assert found.preamble == HEADER
+    assert found.aux == ""  # the informal docstring belongs to the theorem, not to aux
+    assert found.statement.startswith("/--") and f"theorem {name}" in found.statement
+
+
+# Kimina-Prover-72B files: name -> (first aux line, aux declarations, first tactic, last line).
+KIMINA_CASES = {
+    "aime_1995_p7": (
+        "lemma lemma_erggbu (k : ℕ) (hk : k > 0) (r : ℚ)",
+        3,
+        "  rcases h₀ with ⟨hk_pos, hm_pos, hn_pos⟩",
+        "  all_goals norm_num",
+    ),
+    "imo_1969_p2": (
+        "open Finset in",
+        13,
+        "  have h4 : y m = ∑ i in Finset.range k, Real.cos (a i + m) ",
+        "  linarith [hm4]",
+    ),
+    "amc12_2001_p5": (
+        "lemma lemma_1",
+        1,
+        "  have h3 : Finset.prod (Finset.filter (fun x => ¬Even x) (F",
+        "  all_goals try { native_decide }",
+    ),
+    "amc12a_2021_p22": (
+        "theorem lemma_jqykec (A B C : ℝ) (h : ∃ r1 r2 r3 : ℝ, r1 ≠ r2 ∧ r2 ≠ r",
+        5,
+        "  have h2 : ∀ x, f x = 0 ↔ x ∈ ({Real.cos (2 * Real.pi / 7),",
+        "  norm_num",
+    ),
+    "mathd_algebra_275": (
+        "",
+        0,
+        "  have h1 : ((11 : ℝ) ^ (1 / 4 : ℝ)) ^ (3 * x - 3) = (11 : ℝ",
+        "  norm_num",
+    ),
+    "imo_1992_p1": ("", 0, "  rcases h₀ with ⟨hp1, hq1, hr1⟩", "    }"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KIMINA_CASES))
+def test_hand_checked_kimina_solutions(name):
+    text = _solution(
+        "proofs-kimina-prover-minif2f",
+        "extracted",
+        "minif2f_test_solved_filtered",
+        "src",
+        name + ".lean",
+    )
+    aux_first, aux_decls, first, last = KIMINA_CASES[name]
+    found = candidate(text, name)
+    aux_lines = found.aux.split("\n")
+    assert aux_lines[0].startswith(aux_first) if aux_first else found.aux == ""
+    starts = ("theorem", "lemma", "open", "def")
+    assert sum(1 for line in aux_lines if line.startswith(starts)) == aux_decls
+    lines = found.proof.split("\n")
+    assert lines[0] == "by" and lines[1].startswith(first) and lines[-1] == last
+    assert f"theorem {name} " not in found.aux and f"theorem {name}\n" not in found.aux
+
+
+# ---------------------------------------------------------------------------------------------
+# Every real answer goes through extraction
+
+
+@pytest.mark.timeout(120)
+def test_every_failure_corpus_answer_extracts_without_exception(attempts):
+    assert len(attempts) == 17_568
+    kinds = {"candidate": 0, "no_proof": 0}
+    for (name, _model, _attempt), text in attempts.items():
+        found = extract_proof(text, name)
+        if isinstance(found, Candidate):
+            kinds["candidate"] += 1
+            assert found.proof.strip()
+            assert not any(line.startswith("```") for line in found.proof.split("\n"))
+        else:
+            kinds["no_proof"] += 1
+            assert found.reason and "\n" not in found.reason
+    # These are proof bodies: nearly all must give a candidate.
+    assert kinds["no_proof"] < 100, kinds
+
+
+def _solution_files() -> list[Path]:
+    root = shared_path("corpora")
+    files = sorted(
+        glob.glob(str(root / "proofs-deepseek-prover-v2-minif2f" / "extracted" / "*" / "*.lean"))
+    )
+    files += sorted(
+        glob.glob(str(root / "proofs-kimina-prover-minif2f" / "extracted" / "*" / "src" / "*.lean"))
+    )
+    return [Path(f) for f in files]
+
+
+def test_every_solution_file_gives_its_own_proof():
+    files = _solution_files()
+    assert len(files) == 438 + 225
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        found = candidate(text, path.stem)
+        # The proof is the end of the file, after the main theorem's `:=`.
+        assert found.proof.startswith("by") and text.rstrip().endswith(found.proof), path
+        assert (
+            f"theorem {path.stem} " in found.statement
+            or f"theorem {path.stem}\n" in found.statement
+        )
+
+
+def test_every_kimina_reasoning_answer_gives_the_verified_proof():
+    path = shared_path(
+        "corpora",
+        "proofs-kimina-prover-minif2f",
+        "extracted",
+        "minif2f_test_solved",
+        "minif2f-test-solved.jsonl",
+    )
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 197
+    for row in rows:
+        from_answer = candidate(row["cot"], row["name"])  # <think>...</think> + final block
+        from_file = candidate(row["correct_proof"], row["name"])
+        assert from_answer.proof == from_file.proof, row["name"]
+        assert from_answer.aux == from_file.aux, row["name"]
+
+
+def test_continuation_that_finishes_the_prompts_docstring():
+    # Goedel-Prover-SFT sometimes goes on writing the informal docstring, closes it, and
+    # restates the theorem.
+    text = "Show that it is 5.-/\ntheorem t (x : ℕ) (h : x = 5) : x = 5 := by\n  exact h\n```"
+    assert candidate(text, "t").proof == "by\n  exact h"
+    assert no_proof(text, "other") == "no theorem named other in the code"
+
+
+# ---------------------------------------------------------------------------------------------
+# `harness extract`
+
+
+def test_cli_prints_aux_and_main_theorem(capsys, tmp_path):
+    from harness.cli.main import main
+
+    path = tmp_path / "answer.md"
+    path.write_text(
+        "```lean4\nimport Mathlib\nlemma helper : 1 = 1 := rfl\n\n"
+        "theorem t : 2 = 2 := by\n  rfl\n```\n"
+    )
+    assert main(["extract", str(path), "--name", "t"]) == 0
+    out = capsys.readouterr().out
+    assert "lemma helper : 1 = 1 := rfl" in out
+    assert "theorem t : 2 = 2 := by\n  rfl" in out
+    assert "--   import Mathlib" in out
+
+
+def test_cli_reads_stdin_and_prints_json(capsys, monkeypatch):
+    import io
+
+    from harness.cli.main import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO((ANSWERS / "dsv2_cot.md").read_text()))
+    assert main(["extract", "-", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["proof"].startswith("by\n  have h₁") and data["aux"] == ""
+
+
+def test_cli_exits_1_with_the_reason(capsys, tmp_path):
+    from harness.cli.main import main
+
+    path = tmp_path / "answer.md"
+    path.write_text("I cannot prove this.")
+    assert main(["extract", str(path)]) == 1
+    assert "no Lean code block in the answer" in capsys.readouterr().err
+    assert main(["extract", str(tmp_path / "missing.md")]) == 2
+    assert "cannot read answer" in capsys.readouterr().err
+
+
+def test_garbage_and_cut_answers_never_raise():
+    import random
+
+    rng = random.Random(7)
+    pieces = [
+        "```",
+        "```lean4\n",
+        "/-",
+        "-/",
+        "/--",
+        "--",
+        '"',
+        "'",
+        "theorem ",
+        "lemma t ",
+        ":=",
+        "(",
+        "⟨",
+        "@[",
+        "\n",
+        "by\n",
+        "open X in\n",
+        "|",
+        "  simp\n",
+        "-/\n",
+        "t",
+    ]
+    texts = [(ANSWERS / name).read_text() for name in ("dsv2_cot.md", "kimina_think.md")]
+    for _ in range(3000):
+        garbage = "".join(rng.choice(pieces) for _ in range(rng.randrange(14)))
+        for text in (garbage, rng.choice(texts)[: rng.randrange(400)]):
+            for name in ("t", None):
+                found = extract_proof(text, name)
+                assert isinstance(found, Candidate | NoProof)
+                if isinstance(found, NoProof):
+                    assert found.reason and "\n" not in found.reason
