@@ -6,13 +6,16 @@ Reads the 438 DeepSeek-Prover-V2 and 225 Kimina-Prover miniF2F solutions from ..
 (or HARNESS_SHARED_DIR), extracts each answer's proof for its theorem, splices it against a
 problem made from the answer's own header and statement, screens it with the default policy
 (native_decide off), and prints the refusals by rule. Target: none for DeepSeek-Prover-V2; for
-Kimina only native_decide, listed by name.
+Kimina only native_decide, listed by name. When present, the 17,568 labelled attempts of
+three smaller provers (proofs-nonoverlapping-failures-minif2f-test) are screened too, with
+refusals split by whether the attempt passed in its authors' checker.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import gzip
 import json
 import os
 import sys
@@ -22,8 +25,9 @@ from pathlib import Path
 from harness.config import SoundnessConfig
 from harness.extract import extract_proof
 from harness.soundness.screen import screen
-from harness.soundness.splice import splice, split_lean_file
-from harness.types import Candidate
+from harness.soundness.splice import STANDARD_HEADER, splice, split_lean_file
+from harness.soundness.verify import screened_candidate
+from harness.types import Candidate, Problem
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,10 +54,7 @@ def screen_solution(path: Path, config: SoundnessConfig) -> tuple[str, str | Non
     if not isinstance(found, Candidate):
         return name, "no_proof", found.reason
     spliced = splice(problem, found)
-    cand = Candidate(
-        proof=spliced.proof, aux=spliced.aux, preamble=found.preamble, answer_fill=spliced.fill
-    )
-    bad = screen(cand, config, header=problem.header)
+    bad = screen(screened_candidate(spliced, found), config, header=problem.header)
     if bad is None:
         return name, None, ""
     return name, bad.rule, bad.describe()
@@ -103,7 +104,48 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {rule}: {len(names)}")
             for n in names:
                 print(f"    {n}: {details[n]}")
+    attempts = shared / "corpora" / "proofs-nonoverlapping-failures-minif2f-test"
+    attempts = attempts / "minif2f_test_attempts.jsonl.gz"
+    if attempts.is_file() and not args.json:
+        screen_attempts(attempts, config)
     return 0
+
+
+def screen_attempts(path: Path, config: SoundnessConfig) -> None:
+    """Proof bodies (continuations) of labelled attempts: refusals by rule and label."""
+    t0 = time.perf_counter()
+    counts: collections.Counter[tuple[str, bool]] = collections.Counter()
+    passed_native: set[str] = set()
+    rows = 0
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            rows += 1
+            name = row["name"]
+            problem = Problem(
+                name=name,
+                header=STANDARD_HEADER,
+                statement=f"theorem {name} : True :=",
+                theorem_name=name,
+            )
+            found = extract_proof(row["raw_proof"], name)
+            if not isinstance(found, Candidate):
+                counts[("(no proof extracted)", bool(row["passed"]))] += 1
+                continue
+            spliced = splice(problem, found)
+            bad = screen(screened_candidate(spliced, found), config, header=problem.header)
+            if bad is not None:
+                counts[(bad.rule, bool(row["passed"]))] += 1
+                if row["passed"] and bad.rule == "native_decide":
+                    passed_native.add(name)
+    seconds = time.perf_counter() - t0
+    print(f"Labelled attempts (3 provers): {rows} ({seconds:.1f} s)")
+    for (rule, passed), n in sorted(counts.items(), key=lambda kv: (not kv[0][1], -kv[1])):
+        print(f"  {rule} ({'passed' if passed else 'failed'} attempts): {n}")
+    if passed_native:
+        print(
+            f"  passed attempts refused for native_decide, problems: {', '.join(sorted(passed_native))}"
+        )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ in a result of their own that model text cannot write into).
    a reserved name, `theorem __harness_ref <binders> : <type> := sorry` (splice.py's
    `reference_statement`), in the header's environment. After the model's command, the audit
 
-       example := (by with_reducible rfl : type_of% @__harness_ref = type_of% @NAME)
+       #check (by with_reducible rfl : type_of% @__harness_ref = type_of% @NAME)
 
    must elaborate without error. Why this is sound: `type_of% e` is the type of `e`; `@` keeps
    every binder explicit, so both sides are the full Pi-types (propositions). `rfl` proves the
@@ -30,12 +30,12 @@ in a result of their own that model text cannot write into).
    instances, notations, `variable`s or shadowing definitions cannot change it; they can only
    change NAME's type, which then fails the check. A missing or ambiguous NAME fails.
 
-   Why this shape: the equation is the body's type (no type is written after `example`), so
-   the universe-level metavariables of `@__harness_ref` and `@NAME` are unified by `rfl` before
-   Lean turns the remaining ones into the example's universe parameters; written as
-   `example : A = B := ...`, a universe-polymorphic statement would get independent universe
-   parameters on each side and an honest proof would fail. A type ascription inserts no
-   coercion between two `Eq` types, and `rfl` cannot be satisfied by anything but defeq.
+   Why this shape: `#check` declares nothing, so the universe-level metavariables of
+   `@__harness_ref` and `@NAME` are simply unified by `rfl` (a declaration would turn them into
+   separate universe parameters first, failing universe-polymorphic statements, or reject
+   leftover levels in its body); `#check` runs the `by` block before it returns, and a failing
+   tactic is an error. It exists in every Lean 4 version (unlike `example` without a type,
+   which older parsers refuse). A type ascription inserts no coercion between two `Eq` types.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def axioms_command(name: str) -> str:
 
 
 def fidelity_command(name: str, reference: str = "__harness_ref") -> str:
-    return f"example := (by with_reducible rfl : type_of% @{reference} = type_of% @{name})"
+    return f"#check (by with_reducible rfl : type_of% @{reference} = type_of% @{name})"
 
 
 def _unescape(name: str) -> str:

@@ -155,6 +155,11 @@ class _Lexer:
                     j += 1
                 self.emit(HASH_CMD, i, j)
                 i = j
+            elif c == "r" and self.raw_string_end(i) is not None:
+                j = self.raw_string_end(i)
+                assert j is not None
+                self.emit(STRING, i, j)
+                i = j
             elif _is_id_first(c) or c == "«":
                 j = self.ident_end(i)
                 self.emit(IDENT, i, j)
@@ -207,15 +212,31 @@ class _Lexer:
         self.emit(STRING, i, j)
         return j
 
+    def raw_string_end(self, i: int) -> int | None:
+        """`r"..."` / `r#"..."#`: no escapes; ends at `"` followed by as many `#` as opened."""
+        src, n = self.src, self.n
+        if i > 0 and _is_id_rest(src[i - 1]):
+            return None
+        j = i + 1
+        while j < n and src[j] == "#":
+            j += 1
+        if j >= n or src[j] != '"':
+            return None
+        close = '"' + "#" * (j - i - 1)
+        k = src.find(close, j + 1)
+        return n if k < 0 else k + len(close)
+
     def char_literal_end(self, i: int) -> int | None:
         src, n = self.src, self.n
         # `'` after an identifier character is part of that identifier (`h'`), handled there
         if i > 0 and _is_id_rest(src[i - 1]):
             return None
         if i + 2 < n and src[i + 1] == "\\":
-            k = src.find("'", i + 2)
-            if 0 < k - i <= 12:
-                return k + 1
+            # escapes as Lean reads them: \\ \' \" \n \t \r \0, \xHH, \uHHHH
+            e = src[i + 2]
+            j = i + 3 + {"x": 2, "u": 4}.get(e, 0)
+            if j < n and src[j] == "'":
+                return j + 1
             return None
         if i + 2 < n and src[i + 2] == "'" and src[i + 1] not in "'\n":
             return i + 3

@@ -155,6 +155,20 @@ _KEYWORD_RULES: dict[str, str] = {
     "native_decide": "native_decide",
     "bv_decide": "native_decide",
 }
+# `#` commands of Lean, Batteries, Mathlib, Plausible and ProofWidgets (several evaluate code:
+# #eval, #guard, #sample, #test, #html, #widget). A `#word` not listed here is refused only where a
+# command can start (first on its line); elsewhere it is read as Mathlib's `#s` (card) notation.
+_HASH_COMMANDS = {
+    "#eval", "#eval!", "#exit", "#print", "#check", "#check_failure", "#reduce", "#synth",
+    "#guard", "#guard_msgs", "#guard_expr", "#guard_target", "#guard_hyp", "#help", "#find",
+    "#lint", "#list_linters", "#where", "#time", "#count_heartbeats", "#simp", "#norm_num",
+    "#conv", "#whnf", "#whnfR", "#unfold?", "#instances", "#explode", "#min_imports",
+    "#long_names", "#version", "#sample", "#test", "#html", "#widget", "#adaptation_note",
+    "#check_tactic", "#check_simp", "#discr_tree_key", "#push_neg", "#leansearch", "#loogle",
+    "#moogle", "#statesearch", "#show_unused", "#find_home", "#import_path", "#redundant_imports",
+    "#exec", "#run", "#trans_imports", "#kerodon", "#stacks_tag", "#parse", "#tactic",
+    "#defeq_abuse", "#info_trees", "#with_exporting", "#dump_async_env_state", "#print_axioms",
+}  # fmt: skip
 # identifier components refused anywhere in a name (`Lean.ofReduceBool`, `h.addDecl`)
 _COMPONENT_RULES: dict[str, str] = {
     "sorryAx": "sorry",
@@ -317,6 +331,9 @@ def _findings(
     for i, t in enumerate(toks):
         text_ = t.text
         if t.kind == HASH_CMD:
+            line_start = i == 0 or toks[i - 1].line != t.line
+            if text_ not in _HASH_COMMANDS and not line_start:
+                continue  # `#s` in a term: Mathlib's `Finset.card` notation, not a command
             if text_ == "#exit":
                 add("exit", t)
             elif text_.startswith("#guard_msgs"):

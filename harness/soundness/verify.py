@@ -141,6 +141,11 @@ async def verify(
         )
 
     reference, body = result.commands
+    context_lines = spliced.context.count("\n")
+    if spliced.fill is not None and any(m.line <= context_lines for m in reference.errors):
+        # the model's value for the answer hole does not elaborate: the model's error
+        messages = spliced.map_messages("context", reference.messages)
+        return verdict(VerdictKind.LEAN_ERROR, messages=messages, goals=_goals(messages))
     if reference.repl_error is not None or reference.errors:
         messages = spliced.map_messages("context", reference.errors)
         why = reference.repl_error or _first_line(reference.errors)

@@ -156,3 +156,20 @@ def test_rules_are_documented():
     doc = (ROOT / "docs" / "soundness.md").read_text(encoding="utf-8")
     missing = [rule for rule in RULES if f"`{rule}`" not in doc]
     assert not missing, f"rules missing from docs/soundness.md: {missing}"
+
+
+def test_raw_strings_and_char_escapes_end_where_lean_ends_them():
+    # a raw string has no escapes: `r"\"` ends at its second quote, so `sorry` is code
+    bad = screen('theorem h : True := by\n  have := r"\\" ; sorry ; exact "x"', DEFAULT)
+    assert bad is not None and bad.rule == "sorry"
+    assert texts('r#"a " sorry "# b') == ["b"]
+    assert texts("'\\'' x '\\x41' '\\u03bb' y") == ["x", "y"]
+    assert screen("theorem h : True := by\n  have := '\\''\n  sorry", DEFAULT).rule == "sorry"
+
+
+def test_hash_commands_versus_card_notation():
+    # Mathlib's `#s` is `Finset.card s`: a term, not a command
+    assert screen("theorem h (s : Finset ℕ) : #s = s.card := by\n  rfl", DEFAULT) is None
+    assert screen("theorem h : True := by\n  trivial #eval 1", DEFAULT).rule == "elab_code"
+    assert screen("theorem h : True := by trivial #sample Nat", DEFAULT).rule == "hash_command"
+    assert screen("theorem h : True := trivial\n#mystery_command x", DEFAULT).rule == "hash_command"

@@ -242,3 +242,21 @@ def test_refused_import_is_reported_in_the_answers_coordinates(tmp_path):
     assert (verdict.kind, verdict.rule) == (VerdictKind.REJECTED, "import")
     assert verdict.where == "answer preamble 2:0 import Lean"
     assert not read_log(log)
+
+
+def test_a_bad_answer_hole_value_is_the_models_error(tmp_path):
+    script = {"rules": [{"match": "__harness_ref", "error": "type mismatch", "at": '"four"'}]}
+    config, _ = double_config(tmp_path, script)
+    problem = Problem(
+        name="hole_demo",
+        header=HEADER,
+        context="abbrev hole_demo_solution : ℕ := sorry\n",
+        answer_hole=True,
+        statement="theorem hole_demo : hole_demo_solution = 4 :=",
+        theorem_name="hole_demo",
+    )
+    bad = Candidate(proof="by\n  rfl", answer_fill='("four".length)')
+    (verdict,) = run_verify(config, [(problem, bad)])
+    assert verdict.kind == VerdictKind.LEAN_ERROR and verdict.rule is None
+    (error,) = [m for m in verdict.messages if m.severity == "error"]
+    assert error.line == 7  # the context's line in the checked file, after the 6-line header
