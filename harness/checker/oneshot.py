@@ -148,7 +148,7 @@ class OneShotChecker:
     async def _lean(
         self, work: Path, args: list[str], timeout: float, lean_path: str | None = None
     ) -> tuple[int, str]:
-        env = lean_environment(work, self.lean.env_passthrough)
+        env = lean_environment(work, self.lean.env_passthrough, (self.config.prover.api_key_env,))
         if lean_path is not None:
             env["LEAN_PATH"] = (
                 f"{lean_path}{os.pathsep}{env['LEAN_PATH']}" if env.get("LEAN_PATH") else lean_path

@@ -155,6 +155,7 @@ class ReplPool:
             memory_mb=self.lean.memory_mb,
             file_size_mb=self.lean.file_size_mb,
             env_passthrough=self.lean.env_passthrough,
+            env_withhold=(self.config.prover.api_key_env,),
             name=f"repl-{next(self._names)}",
         )
         worker = _Worker(key=key, process=process)

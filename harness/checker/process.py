@@ -53,13 +53,20 @@ _STREAM_LIMIT = 64 * 1024 * 1024
 
 
 def lean_environment(
-    scratch: str | os.PathLike[str], passthrough: Sequence[str] = ()
+    scratch: str | os.PathLike[str],
+    passthrough: Sequence[str] = (),
+    withhold: Sequence[str] = (),
 ) -> dict[str, str]:
-    """The parent's environment reduced to the allow-list, with TMPDIR set to `scratch`."""
+    """The parent's environment reduced to the allow-list, with TMPDIR set to `scratch`.
+
+    `withhold` names secrets (the prover key's variable) dropped even when the allow-list or
+    `lean.env_passthrough` would let them through.
+    """
     env = {
         key: value
         for key, value in os.environ.items()
-        if key in ENV_ALLOW or key.startswith(ENV_ALLOW_PREFIXES) or key in passthrough
+        if (key in ENV_ALLOW or key.startswith(ENV_ALLOW_PREFIXES) or key in passthrough)
+        and key not in withhold
     }
     env["TMPDIR"] = str(scratch)
     return env
@@ -98,6 +105,7 @@ class ReplProcess:
         memory_mb: int,
         file_size_mb: int,
         env_passthrough: Sequence[str] = (),
+        env_withhold: Sequence[str] = (),
         name: str = "repl",
     ) -> None:
         self.command = list(command)
@@ -106,6 +114,7 @@ class ReplProcess:
         self.memory_mb = memory_mb
         self.file_size_mb = file_size_mb
         self.env_passthrough = tuple(env_passthrough)
+        self.env_withhold = tuple(env_withhold)
         self.name = name
         self.requests = 0
         self.started_at = 0.0
@@ -131,7 +140,7 @@ class ReplProcess:
                     stdout=asyncio.subprocess.PIPE,
                     stderr=stderr,
                     cwd=self.cwd,
-                    env=lean_environment(self.scratch, self.env_passthrough),
+                    env=lean_environment(self.scratch, self.env_passthrough, self.env_withhold),
                     start_new_session=True,
                     preexec_fn=limits_preexec(self.memory_mb, self.file_size_mb),
                     limit=_STREAM_LIMIT,

@@ -11,6 +11,7 @@ import pytest
 
 from harness.checker import open_checker, protocol
 from harness.checker.pool import ReplPool
+from harness.config import config_to_dict, load_config
 from harness.errors import CheckerError
 from harness.types import LeanJob
 from tests.checker.helpers import (
@@ -278,6 +279,19 @@ def test_recycle_after_n_checks(tmp_path):
     assert all(r.outcome == "ok" for r in results)
     assert len(started_pids(log)) == 3
     assert_all_reaped(log)
+
+
+def test_the_prover_key_is_withheld_even_when_an_allow_rule_would_pass_it(tmp_path, monkeypatch):
+    # A key variable named like an allowed prefix, and listed in env_passthrough by mistake.
+    monkeypatch.setenv("LAKE_PROVER_KEY", "sk-secret-never-to-lean")
+    config, log = double_config(tmp_path, env_passthrough=["LAKE_PROVER_KEY"])
+    config = load_config(
+        None, {**config_to_dict(config), "prover": {"api_key_env": "LAKE_PROVER_KEY"}}
+    )
+    run_jobs(config, [LeanJob("", ("theorem t : True := trivial",))])
+    start = next(e for e in read_log(log) if e["event"] == "start")
+    assert "LAKE_PROVER_KEY" not in start["environ"]
+    assert "sk-secret-never-to-lean" not in str(start["environ"])
 
 
 def test_lean_gets_an_allow_listed_environment(tmp_path, monkeypatch):
