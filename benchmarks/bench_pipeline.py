@@ -137,6 +137,46 @@ def load_suite(limit: int | None):
     return Suite(source=suite.source, problems=problems)
 
 
+def stage_costs(out: Path, suite, limit: int = 2000) -> dict[str, float]:
+    """CPU of the pure stages per attempt (ms), re-run on the recorded answers: where it goes."""
+    from harness.config import Config
+    from harness.extract import extract_proof
+    from harness.record import RunRecord
+    from harness.soundness.screen import screen
+    from harness.soundness.splice import splice
+    from harness.soundness.verify import build_job, screened_candidate
+    from harness.types import NoProof
+
+    config = Config()
+    problems = {p.name: p for p in suite.problems}
+    totals = dict.fromkeys(("extract", "splice", "screen", "build_job"), 0.0)
+    n = 0
+    for a in RunRecord(out).iter_effective():
+        if n >= limit:
+            break
+        p = problems[a.problem]
+        t0 = time.process_time()
+        found = extract_proof(a.answer, p.decl_name)
+        t1 = time.process_time()
+        totals["extract"] += t1 - t0
+        n += 1
+        if isinstance(found, NoProof):
+            continue
+        spliced = splice(p, found, answer_holes=config.suites.answer_holes)
+        t2 = time.process_time()
+        screen(screened_candidate(spliced, found), config.soundness, header=p.header)
+        t3 = time.process_time()
+        try:
+            build_job(p, spliced)
+        except ValueError:
+            pass
+        t4 = time.process_time()
+        totals["splice"] += t2 - t1
+        totals["screen"] += t3 - t2
+        totals["build_job"] += t4 - t3
+    return {k: 1000 * v / max(1, n) for k, v in totals.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, help="only the first N problems (72 answers each)")
@@ -217,7 +257,9 @@ def main() -> int:
         )
         before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.monotonic()
-        search = run_search(config, suite, out, progress=False, write_report=False, log=lambda s: None)
+        search = run_search(
+            config, suite, out, progress=False, write_report=False, log=lambda s: None
+        )
         if args.profile:
             import cProfile
 
@@ -255,6 +297,14 @@ def main() -> int:
     print(f"pipeline efficiency: {ideal / wall:.3f} (target > 0.95)")
     print(f"peak RSS during the run: {peak_mb:.0f} MB (target < 300)")
     print(f"reports: {report_s:.1f} s, peak RSS after them {report_peak_mb:.0f} MB")
+    try:
+        costs = stage_costs(out, suite)
+        print(
+            "of which pure stages (ms/attempt): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in costs.items())
+        )
+    except Exception as exc:  # the internals it times may move; the figures above stand
+        print(f"stage costs not measured ({exc.__class__.__name__}: {exc})")
     print(f"run directory: {out}")
     return 0
 

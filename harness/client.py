@@ -8,6 +8,13 @@ exhausted give an `Answer` whose `error` says so in one line (the search records
 retry can fix for any request raises: 400/401/402/403/404 raise `ProverHTTPError` naming the URL
 and, for key problems, the environment variable that holds the key.
 
+One 400 is not the request's fault but the conversation's: a repair conversation that has
+outgrown the model's context ("maximum context length is 32768 tokens", "prompt is too long").
+It comes back as a truncated answer (`finish_reason="length"`, empty text, `Answer.note` saying
+why), so the search records `truncated` instead of stopping the run. On a first turn (no
+assistant message yet) the same 400 means `prover.max_tokens` does not fit the model, which no
+later request fixes: it raises, saying so.
+
 Retries follow `retry_decision(...)`, a pure function: 408, 409, 429, 5xx, timeouts and
 connection errors are retried with capped exponential backoff and jitter, `Retry-After`
 (seconds or an HTTP date) beating the backoff, up to `prover.max_retries` retries.
@@ -25,6 +32,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,6 +59,14 @@ log = logging.getLogger("harness.client")
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})  # and every 5xx
 FATAL_STATUS = frozenset({400, 401, 402, 403, 404})  # wrong for every request: stop the run
+# How servers word "prompt + max_tokens exceed the model's context" in a 400 (or 413) body:
+# OpenAI, vLLM, DeepSeek, OpenRouter ("maximum context length is N tokens"), SGLang ("longer
+# than the model's context length"), others ("prompt is too long", "too many tokens").
+_CONTEXT_OVERFLOW = re.compile(
+    r"context[ _-]?(?:length|window|size)|maximum context|too many (?:input )?tokens"
+    r"|prompt is too long|input is too long|too long for the (?:model|context)",
+    re.IGNORECASE,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,8 +283,11 @@ class ProverClient:
                     return self._answers(reply, time.monotonic() - started, attempt - 1)
                 except _Failure as failure:
                     status, headers = failure.status, failure.headers
-                    if status in FATAL_STATUS:
-                        raise self._fatal(status, failure.body) from None
+                    overflow = status in (400, 413) and _says_context_overflow(failure.body)
+                    if overflow and _has_assistant_turn(messages):
+                        return [self._overflowed(failure.body, started, attempt - 1)]
+                    if status in FATAL_STATUS or overflow:
+                        raise self._fatal(status, failure.body, overflow=overflow) from None
                     detail = _server_message(failure.body)
                 except httpx.HTTPError as err:
                     exc = err
@@ -311,6 +330,10 @@ class ProverClient:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
         body.update(c.extra_body)
+        if not isinstance(body.get("max_tokens"), int):
+            # extra_body may change the limit but never drop it: servers without one generate
+            # until the context is full
+            body["max_tokens"] = c.max_tokens
         return body
 
     def _scrub(self, text: str) -> str:
@@ -318,7 +341,19 @@ class ProverClient:
             text = text.replace(self._key, "***")
         return text
 
-    def _fatal(self, status: int, body: str) -> ProverHTTPError:
+    def _overflowed(self, body: str, started: float, retries: int) -> Answer:
+        """A repair conversation too long for the model: a truncated answer, not an error."""
+        note = "the conversation outgrew the model's context (HTTP 400)"
+        detail = _server_message(body)
+        return Answer(
+            text="",
+            finish_reason="length",
+            seconds=time.monotonic() - started,
+            retries=retries,
+            note=self._scrub(f"{note}: {detail}" if detail else note),
+        )
+
+    def _fatal(self, status: int, body: str, *, overflow: bool = False) -> ProverHTTPError:
         env = self.config.api_key_env
         detail = _server_message(body)
         hint = {
@@ -327,9 +362,14 @@ class ProverClient:
             403: f"the key in {env} may not use model {self.config.model!r}",
             404: f"no such endpoint or model {self.config.model!r}: check prover.base_url and prover.model",
             400: "the server rejected the request",
-        }[status]
+        }.get(status, "the server rejected the request")
         if status == 401 and not self._key:
             hint = f"no key was sent: set {env}"
+        if overflow:
+            hint = (
+                f"the first prompt plus prover.max_tokens ({self.config.max_tokens}) do not fit "
+                f"the model's context: lower prover.max_tokens"
+            )
         message = f"{status} from {self.url}: {hint}" + (f" ({detail})" if detail else "")
         return ProverHTTPError(status, self.url, self._scrub(message))
 
@@ -352,6 +392,16 @@ class ProverClient:
             if response.status_code != 200:
                 text = (await response.aread()).decode("utf-8", "replace")
                 raise _Failure(response.status_code, response.headers, text)
+            if response.headers.get("content-type", "").startswith("application/json"):
+                # a server or proxy that ignores `stream: true` answers in one piece
+                raw = await response.aread()
+                try:
+                    return _parse_completion(json.loads(raw))
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    text = raw.decode("utf-8", "replace")
+                    return _Reply(
+                        [], [], error=f"malformed JSON in the response ({_snippet(text)})"
+                    )
             texts: dict[int, list[str]] = {}
             finish: dict[int, str | None] = {}
             usage: dict[str, Any] = {}
@@ -375,10 +425,14 @@ class ProverClient:
                     )
                 if isinstance(chunk.get("usage"), dict):
                     usage = chunk["usage"]
-                for choice in chunk.get("choices") or []:
-                    index = choice.get("index", 0) if isinstance(choice, dict) else 0
-                    delta = choice.get("delta") or {}
-                    piece = delta.get("content")
+                choices = chunk.get("choices") or []
+                if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+                    return _Reply([], [], error="malformed stream chunk (choices)")
+                for choice in choices:
+                    index = choice.get("index", 0)
+                    index = index if isinstance(index, int) else 0
+                    delta = choice.get("delta")
+                    piece = delta.get("content") if isinstance(delta, dict) else None
                     if isinstance(piece, str):
                         texts.setdefault(index, []).append(piece)
                     else:
@@ -444,6 +498,15 @@ def _int(value: Any) -> int:
 def _snippet(text: str, limit: int = 80) -> str:
     one_line = " ".join(text.split())
     return one_line[:limit] + ("..." if len(one_line) > limit else "") if one_line else "empty body"
+
+
+def _says_context_overflow(body: str) -> bool:
+    return bool(body) and _CONTEXT_OVERFLOW.search(body) is not None
+
+
+def _has_assistant_turn(messages: list[ChatMessage]) -> bool:
+    """A repair conversation: the model has answered at least once already."""
+    return any(isinstance(m, dict) and m.get("role") == "assistant" for m in messages)
 
 
 def _server_message(body: str) -> str:

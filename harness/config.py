@@ -124,7 +124,8 @@ class LeanConfig:
 class SoundnessConfig:
     """What counts as a proof."""
 
-    allow_native_decide: bool = False  # trust the compiler: accepts Lean.ofReduceBool et al.
+    # trust the compiler: accepts Lean.ofReduceBool et al. (and lets Lean run model code natively)
+    allow_native_decide: bool = False
     max_heartbeats: int = 400000  # highest `set_option maxHeartbeats` a model may set (0 = any)
     max_rec_depth: int = 10000  # highest `set_option maxRecDepth` a model may set
 

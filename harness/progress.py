@@ -94,7 +94,7 @@ class RichProgress(Progress):
     def __init__(self, counts: ProgressCounts, stream: IO[str] | None = None) -> None:
         super().__init__(counts, stream)
         from rich.console import Console
-        from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, TextColumn
         from rich.progress import Progress as RichBar
 
         self._bar = RichBar(
@@ -102,7 +102,6 @@ class RichProgress(Progress):
             BarColumn(),
             TextColumn("{task.completed}/{task.total}"),
             TextColumn("· {task.fields[info]}"),
-            TimeRemainingColumn(),
             console=Console(file=self.stream),
             transient=False,
             refresh_per_second=4,
@@ -111,7 +110,10 @@ class RichProgress(Progress):
 
     def _info(self) -> str:
         c = self.counts
-        return f"{c.proved} proved · {c.attempts} rounds · {c.tokens:,} tokens · {c.rate():.1f}/min"
+        return (
+            f"{c.proved} proved · {c.attempts} rounds · {c.tokens:,} tokens · "
+            f"{c.rate():.1f} rounds/min · ETA {_fmt_eta(c.eta_s())}"
+        )
 
     def start(self) -> None:
         self._bar.start()

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import Config, config_hash
-from harness.errors import ConfigError, PrerequisiteError
+from harness.errors import ConfigError, PrerequisiteError, ProverError
 from harness.progress import ProgressCounts, make_progress
 from harness.record import RecordIndex, RunRecord, summarize_record
 from harness.types import (
@@ -106,7 +106,7 @@ def select_problems(
 
 
 def default_out_dir(suite: str, shard: tuple[int, int] | None = None) -> Path:
-    name = Path(suite).name if os.sep in suite else suite
+    name = Path(suite).stem if os.sep in suite else suite
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     tail = f"-shard{shard[0]}of{shard[1]}" if shard else ""
     return Path("runs") / f"{name}-{stamp}{tail}"
@@ -337,6 +337,15 @@ class _Search:
             self.log(f"harness: stopping: {reason}; run the same command again to continue")
         self.check_done()
 
+    def halt(self, exc: BaseException) -> None:
+        """Stop for an error no retry fixes: send nothing more, record what is in flight,
+        then raise `exc` from run()."""
+        if self.fatal is None:
+            self.fatal = exc
+        if self.stopped is None:
+            self.stopped = _one_line(exc)
+        self.check_done()
+
     def _cost(self, answer: Answer) -> float | None:
         if answer.cost is not None:
             return answer.cost
@@ -447,7 +456,12 @@ class _Search:
                 continue
             messages = self.conversation(s)
             started = time.monotonic()
-            answer: Answer = await self.client.complete(messages)
+            try:
+                answer: Answer = await self.client.complete(messages)
+            except ProverError as exc:  # e.g. 401: no retry fixes it; finish what is in flight
+                self.drop_sample(s)
+                self.halt(exc)
+                continue
             s.prover_s += time.monotonic() - started
             self.tokens += answer.prompt_tokens + answer.completion_tokens
             self.cost += self._cost(answer) or 0.0
@@ -464,7 +478,8 @@ class _Search:
                     s,
                     Verdict(
                         VerdictKind.TRUNCATED,
-                        detail="the answer hit prover.max_tokens (finish_reason=length)",
+                        detail=answer.note
+                        or "the answer hit prover.max_tokens (finish_reason=length)",
                     ),
                 )
                 continue
@@ -515,9 +530,13 @@ class _Search:
         try:
             await self.done.wait()
         finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Python 3.11's wait_for can swallow a cancellation that races with its result
+            # (gh-86296), leaving a worker that goes back to its queue: cancel until all end.
+            pending = set(tasks)
+            while pending:
+                for t in pending:
+                    t.cancel()
+                _, pending = await asyncio.wait(pending, timeout=1.0)
         if self.fatal is not None:
             raise self.fatal
 

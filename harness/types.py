@@ -131,6 +131,9 @@ class Answer:
     cost: float | None = None
     error: str | None = None  # set for a prover_error: what went wrong, in one line
     retries: int = 0
+    # why an answer without error is what it is, in one line; set when the conversation
+    # outgrew the model's context (HTTP 400): finish_reason "length", empty text
+    note: str | None = None
 
     @property
     def truncated(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import time
 
@@ -111,6 +112,44 @@ def test_streaming_truncated_answer_is_marked(server):
     assert answer.truncated and answer.error is None and answer.text.endswith("Let")
 
 
+def test_max_tokens_is_sent_even_when_extra_body_tries_to_drop_it(server):
+    complete(make_config(server, max_tokens=777, extra_body={"max_tokens": None}))
+    assert server.requests[0]["max_tokens"] == 777
+    complete(make_config(server, extra_body={"max_tokens": 512}))  # a deliberate override
+    assert server.requests[1]["max_tokens"] == 512
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        'data: {"choices": "oops"}\n\n',
+        'data: {"choices": [7]}\n\n',
+        'data: {"choices": [{"delta": "text", "index": "x"}]}\n\ndata: [DONE]\n\n',
+        "data: [1, 2]\n\n",
+        ": only a comment\n\n",
+    ],
+)
+def test_odd_stream_chunks_are_prover_errors_not_crashes(server, events):
+    server.script(Raw(events, content_type="text/event-stream"))
+    answer = complete(make_config(server, stream=True))
+    assert answer.error is not None and answer.text == ""
+    assert len(server.requests) == 1
+
+
+def test_streaming_request_answered_in_one_piece_is_read(server):
+    # some servers and proxies ignore `stream: true` and send an ordinary JSON completion
+    body = json.dumps(
+        {
+            "choices": [{"message": {"content": "by simp"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 2},
+        }
+    )
+    server.script(Raw(body))
+    answer = complete(make_config(server, stream=True))
+    assert answer.text == "by simp" and answer.error is None
+    assert (answer.prompt_tokens, answer.completion_tokens) == (5, 2)
+
+
 def test_n_choices_give_one_answer_each(server):
     server.script(Reply("proof", completion_tokens=10))
 
@@ -182,6 +221,21 @@ def test_retries_exhausted_is_a_prover_error_naming_the_url(server):
     assert "\n" not in answer.error
 
 
+def test_refused_connection_is_retried_then_a_prover_error():
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = ProverConfig(
+        base_url=f"http://127.0.0.1:{port}/v1", max_retries=2, backoff_base_s=0.01
+    )
+    started = time.monotonic()
+    answer = complete(config)
+    assert answer.retries == 2 and "ConnectError" in answer.error
+    assert time.monotonic() - started < 10
+
+
 def test_stalls_until_retries_exhausted_give_timeout_error(server):
     server.script(Stall(10), Stall(10))
     answer = complete(make_config(server, read_timeout_s=0.2, max_retries=1))
@@ -246,6 +300,53 @@ def test_non_retryable_status_raises_at_once_naming_url_and_key_variable(server,
     assert message.startswith(f"{status} from {server.url}/chat/completions")
     assert words in message and "nope" in message
     assert info.value.status == status and info.value.url.endswith("/chat/completions")
+
+
+# What real servers say when prompt + max_tokens exceed the model's context.
+OVERFLOW_BODIES = [
+    '{"object": "error", "message": "This model\'s maximum context length is 32768 tokens. '
+    'However, you requested 40112 tokens (23728 in the messages, 16384 in the completion).", '
+    '"type": "BadRequestError", "code": 400}',  # vLLM
+    '{"error": {"message": "Please reduce the length of the messages or completion.", '
+    '"type": "invalid_request_error", "code": "context_length_exceeded"}}',  # OpenAI
+    '{"error": {"type": "invalid_request_error", "message": "prompt is too long: 210000 tokens '
+    '> 200000 maximum"}}',
+]
+REPAIR = [
+    *MESSAGES,
+    {"role": "assistant", "content": "```lean4\ntheorem t : 1 = 1 := by\n  simp\n```"},
+    {"role": "user", "content": "The proof (Round 0) is not correct. ..."},
+]
+
+
+@pytest.mark.parametrize("body", OVERFLOW_BODIES)
+def test_repair_conversation_past_the_context_is_a_truncated_answer(server, body):
+    server.script(Status(400, body=body))
+    answer = complete(make_config(server), FAKE_KEY, messages=REPAIR)
+    assert len(server.requests) == 1  # not retried: the same conversation would fail again
+    assert answer.truncated and answer.error is None and answer.text == ""
+    assert answer.note.startswith("the conversation outgrew the model's context")
+
+
+def test_context_overflow_on_the_first_turn_stops_naming_max_tokens(server):
+    # no assistant turn yet: prover.max_tokens itself does not fit, for every problem
+    server.script(Status(400, body=OVERFLOW_BODIES[0]))
+    with pytest.raises(ProverHTTPError, match=r"lower prover.max_tokens") as info:
+        complete(make_config(server, max_tokens=16384), FAKE_KEY)
+    assert "16384" in str(info.value) and info.value.status == 400
+
+
+def test_other_400s_in_a_repair_conversation_still_stop_the_run(server):
+    server.script(Status(400, body='{"error": {"message": "Unknown parameter: top_kk"}}'))
+    with pytest.raises(ProverHTTPError, match="rejected the request"):
+        complete(make_config(server), FAKE_KEY, messages=REPAIR)
+
+
+def test_overflow_note_never_shows_the_key(server):
+    echo = f'{{"error": {{"message": "context length exceeded for key {FAKE_KEY}"}}}}'
+    server.script(Status(400, body=echo))
+    answer = complete(make_config(server), FAKE_KEY, messages=REPAIR)
+    assert answer.truncated and FAKE_KEY not in answer.note and "***" in answer.note
 
 
 def test_401_without_key_says_to_set_the_variable(server):

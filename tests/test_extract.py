@@ -281,6 +281,30 @@ FAILURE_CASES = {
         "by\n  /-\n  To find the sum of all nice numbers in the set",
         "  rfl",
     ),
+    # one tactic, then the closing fence and a long explanation with the whole file again
+    ("mathd_algebra_432", "Kimina-Prover-Preview-Distill-7B", 22): ("by\n  ring_nf", "  ring_nf"),
+    ("aime_1987_p5", "Goedel-Prover-SFT", 2): (
+        "by\n  /-\n  Given integers \\( x \\) and \\( y \\) such that",
+        "  nlinarith [h₀, sq_nonneg (x ^ 2 - 15), sq_nonneg (x ^ 2 + 15)]",
+    ),
+    ("amc12a_2020_p15", "Goedel-Prover-SFT", 3): (
+        "by\n  /-\n  To solve the problem, we need to find the greatest distance",
+        "  exact this",
+    ),
+    # a repetition loop cut by the token limit: kept as it is (Lean will reject it)
+    ("mathd_algebra_359", "DeepSeek-Prover-V2-7B", 6): (
+        "by\n  have h₁ : y = 9 := by\n    linarith\n  simp_all\n  <;> linarith",
+        "  <;> linarith",
+    ),
+    # the proof, then nine more theorems of the model's own: cut before the first
+    ("mathd_algebra_137", "DeepSeek-Prover-V2-7B", 12): (
+        "by\n  ring_nf at h₀\n  field_simp at h₀\n  norm_cast at h₀",
+        "  omega",
+    ),
+    ("mathd_numbertheory_3", "DeepSeek-Prover-V2-7B", 24): (
+        "by\n  apply Eq.symm\n  rfl\n  <;> simp [Finset.sum_range_succ",
+        "  <;",
+    ),
 }
 
 
@@ -520,6 +544,43 @@ def test_cli_exits_1_with_the_reason(capsys, tmp_path):
     assert "no Lean code block in the answer" in capsys.readouterr().err
     assert main(["extract", str(tmp_path / "missing.md")]) == 2
     assert "cannot read answer" in capsys.readouterr().err
+
+
+def _write(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return path.name
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("make", "status", "message"),
+    [
+        (lambda d: _write(d / "empty.md", b""), 1, "answer is empty"),
+        (lambda d: _write(d / "junk.bin", bytes(range(256)) * 4), 1, "no proof:"),
+        (lambda d: "missing.md", 2, "missing.md: cannot read answer"),
+        (lambda d: ".", 2, "cannot read answer"),
+        (lambda d: "-", 1, "no proof:"),  # binary junk on stdin
+    ],
+    ids=["empty", "binary-file", "missing", "directory", "binary-stdin"],
+)
+def test_cli_bad_input_is_one_line_never_a_traceback(tmp_path, make, status, message):
+    import os
+    import subprocess
+    import sys
+
+    arg = make(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "extract", arg],
+        input=b"\xff\xfe\x00junk\x80" * 50,
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=60,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},  # as under a non-C locale
+    )
+    err = proc.stderr.decode()
+    assert proc.returncode == status, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert message in err
 
 
 def test_garbage_and_cut_answers_never_raise():

@@ -1,14 +1,24 @@
 """The one-shot backend: `lake env lean --json FILE` per job, for users without the REPL.
 
-For a job, the header and the commands are written to one file (`Submission.lean`) in a fresh
-scratch directory; Lean runs on it with `lean.lean_command` (default `lake env lean`) from
+For a job, the header and the commands are written to one file (`HarnessSubmission.lean`) in a
+fresh scratch directory; Lean runs on it with `lean.lean_command` (default `lake env lean`) from
 `lean.project_dir`, so Lake finds the project. Messages are mapped back to the command whose
 lines they fall in, relative to that command (header lines → `header_messages`). When the job
-has audits, the same run also writes `Submission.olean` (`-o`), and a second, trusted file
-imports it and runs the header's options/opens and the audits, with LEAN_PATH extended by the
-scratch directory (`lake env` appends its own paths to an existing LEAN_PATH). Model text
+has audits, the same run also writes `HarnessSubmission.olean` (`-o`; `--root=DIR` makes the
+module name `HarnessSubmission`), and a second, trusted file imports it and runs the header's
+options/opens and the audits, with LEAN_PATH set to the scratch directory. Model text
 therefore cannot reach the audits. If the submission has errors, Lean writes no .olean, and
 each audit comes back with `repl_error` "not run: ...".
+
+Lean-facing assumptions (checked against Lake and Lean sources, not against a real run here):
+- `lake env` keeps an existing LEAN_PATH, placed after the workspace's own library paths
+  (Lake `Workspace.augmentedLeanPath = leanPath ++ lakeEnv.leanPath`, the latter starting from
+  the LEAN_PATH it was given). A module of the project with the same name would therefore win,
+  hence the unlikely module name.
+- `lean --json` prints one JSON message per line on stdout (severity "information" for infos),
+  nothing for a clean file; exit 0 without errors, 1 with (see protocol.py).
+- `lean -o FILE.olean` writes the .olean only when elaboration had no error; importing it needs
+  the same Lean and the same imports, which the trusted file has (it runs in the same project).
 
 Outcomes as the REPL pool: "timeout" when the wall clock expires (the process group is killed),
 "checker_error" when Lean crashed (a signal, an exit code other than 0/1, or exit 1 with no error
@@ -40,8 +50,9 @@ from harness.types import CommandResult, LeanJob, LeanJobResult, LeanMessage
 
 __all__ = ["OneShotChecker", "layout_file", "FileLayout"]
 
-SUBMISSION = "Submission"
-AUDIT = "Audit"
+# Module names unlikely to exist in a user's Lake project (whose paths come first in LEAN_PATH).
+SUBMISSION = "HarnessSubmission"
+AUDIT = "HarnessAudit"
 
 
 @dataclass
@@ -198,7 +209,7 @@ class OneShotChecker:
             layout = layout_file(job.header, job.commands)
             source = work / f"{SUBMISSION}.lean"
             source.write_text(layout.text, encoding="utf-8")
-            # --root: the module is named `Submission` (after its path below the scratch dir)
+            # --root: the module is named after its path below the scratch dir (HarnessSubmission)
             args = ["--json", f"--root={work}"]
             if job.audits:
                 args += ["-o", str(work / f"{SUBMISSION}.olean")]

@@ -31,7 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _read(path: str) -> str:
     if path == "-":
-        return sys.stdin.read()
+        raw = getattr(sys.stdin, "buffer", None)
+        if raw is None:  # a text-only stream (an embedding program's, a test's)
+            return sys.stdin.read()
+        # bytes, decoded leniently: junk on stdin is an answer without a proof, not a traceback
+        return raw.read().decode("utf-8", errors="replace")
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             return f.read()

@@ -17,25 +17,32 @@ in a result of their own that model text cannot write into).
    a reserved name, `theorem __harness_ref <binders> : <type> := sorry` (splice.py's
    `reference_statement`), in the header's environment. After the model's command, the audit
 
-       #check (by with_reducible rfl : type_of% @__harness_ref = type_of% @NAME)
+       theorem __harness_fidelity : type_of% @__harness_ref := by with_reducible exact @NAME
 
-   must elaborate without error. Why this is sound: `type_of% e` is the type of `e`; `@` keeps
-   every binder explicit, so both sides are the full Pi-types (propositions). `rfl` proves the
-   equation only if the two types are definitionally equal, and `with_reducible` restricts
-   unfolding to reducible constants, so in practice the types must be syntactically identical up
-   to reducible abbreviations: never equal merely after unfolding ordinary definitions,
-   instances, or heavy computation. Definitional equality is exactly what makes NAME's proof a
-   proof of the reference statement in the kernel, so the check can only be stricter than
-   needed, never weaker. The reference was elaborated before any model text ran, so model
-   instances, notations, `variable`s or shadowing definitions cannot change it; they can only
-   change NAME's type, which then fails the check. A missing or ambiguous NAME fails.
-
-   Why this shape: `#check` declares nothing, so the universe-level metavariables of
-   `@__harness_ref` and `@NAME` are simply unified by `rfl` (a declaration would turn them into
-   separate universe parameters first, failing universe-polymorphic statements, or reject
-   leftover levels in its body); `#check` runs the `by` block before it returns, and a failing
-   tactic is an error. It exists in every Lean 4 version (unlike `example` without a type,
-   which older parsers refuse). A type ascription inserts no coercion between two `Eq` types.
+   must elaborate without error. `type_of% e` is core Lean 4 syntax (`Lean.Parser.Term.typeOf`,
+   elaborated as `inferType e`); `@` keeps every binder explicit, so `type_of% @__harness_ref` is
+   the reference's full Pi-type, a proposition. Why this is sound and strict:
+   - It is a theorem whose *type is the reference statement*, proved by NAME: the kernel checks
+     it, so passing means NAME proves the statement the suite wrote, elaborated before any model
+     text ran (model instances, notations, `variable`s or shadowing definitions cannot change
+     it; they can only change NAME's type, which then fails here).
+   - `with_reducible` makes `exact`'s unification of NAME's type with the reference use reducible
+     transparency only: the types must agree up to reducible abbreviations, never merely after
+     unfolding ordinary definitions, instances or heavy computation. Being stricter than the
+     kernel can only refuse, never accept, a proof of another statement.
+   - Universes: a theorem's header is elaborated first and its universe metavariables become
+     parameters (`levelMVarToParamHeaders`) before the body is elaborated, so the reference's
+     levels are rigid while `@NAME`'s fresh levels may only be instantiated to them. A NAME
+     proved only at a smaller universe (`Type` where the suite says `Type u`) fails. (The
+     earlier form, `#check (by with_reducible rfl : type_of% @__harness_ref = type_of% @NAME)`,
+     let `rfl` unify both sides' level metavariables, which would accept that.)
+   - A missing NAME is an error; an ambiguous one (two visible declarations of that name) is an
+     "ambiguous, possible interpretations" error: both fail closed. A coercion cannot bridge a
+     mismatch: the model cannot declare instances (the screen refuses them), and a coerced term
+     would still be a kernel-checked proof of the reference statement.
+   It declares `__harness_fidelity` in a throwaway environment (the audit is the last command of
+   the job); a model declaration of that name makes the audit fail, i.e. `rejected`. It prints
+   nothing when it passes.
 """
 
 from __future__ import annotations
@@ -89,7 +96,7 @@ def axioms_command(name: str) -> str:
 
 
 def fidelity_command(name: str, reference: str = "__harness_ref") -> str:
-    return f"#check (by with_reducible rfl : type_of% @{reference} = type_of% @{name})"
+    return f"theorem __harness_fidelity : type_of% @{reference} := by with_reducible exact @{name}"
 
 
 def _unescape(name: str) -> str:

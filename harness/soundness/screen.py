@@ -78,13 +78,13 @@ RULES: dict[str, str] = {
     "max_rec_depth": "set_option maxRecDepth beyond soundness.max_rec_depth",
     "auto_implicit": "set_option autoImplicit / relaxedAutoImplicit",
     "option_value": "a set_option with a string value (e.g. trace.profiler.output writes a file)",
-    "elab_code": "code run at elaboration time: #eval, run_cmd, run_tac, elab, macro, syntax, notation, infix, initialize, simproc, name literals, ...",
+    "elab_code": "code run at elaboration time: #eval, eval%, run_cmd, run_tac, elab, macro, syntax, notation, infix, initialize, simproc, plausible, name literals, ...",
     "interpolated_string": "interpolated strings (s!, m!, f!, or a string containing `{`): code inside a string",
     "meta_api": "Lean's environment/metaprogramming API (addDecl, modifyEnv, ...)",
     "instance": "instance declarations and instance attributes: they change what the statement means",
     "variable": "variable/include/omit: can add hypotheses to the statement",
     "attribute": "attribute changes other than a small allowlist (simp, reducible, ...)",
-    "search_tactic": "apply?, exact?, rw?, hint, library_search, rw_search: can close goals without a sorry warning",
+    "search_tactic": "apply?, exact?, rw?, try?, hint, library_search, rw_search: can close goals without a sorry warning",
     "network_tactic": "polyrith: calls an external web service",
     "native_decide": "native_decide, decide +native, ofReduceBool, bv_decide: trusts the compiler (soundness.allow_native_decide)",
 }
@@ -145,12 +145,18 @@ _KEYWORD_RULES: dict[str, str] = {
     "register_label_attr": "elab_code",
     "declare_simp_like_tactic": "elab_code",
     "declare_config_elab": "elab_code",
+    # tactics that evaluate compiled code of the model's own definitions at elaboration time
+    # (Plausible's `Testable` instances run through `evalExpr`): a `def` whose compiled code
+    # does IO (`(act : IO Unit) ()`) would run on the user's machine
+    "plausible": "elab_code",
+    "slim_check": "elab_code",
     "apply?": "search_tactic",
     "exact?": "search_tactic",
     "rw?": "search_tactic",
     "hint": "search_tactic",
     "library_search": "search_tactic",
     "rw_search": "search_tactic",
+    "try?": "search_tactic",
     "polyrith": "network_tactic",
     "native_decide": "native_decide",
     "bv_decide": "native_decide",
@@ -272,7 +278,9 @@ def _option_findings(toks: list[Token], i: int, config: SoundnessConfig) -> tupl
     """`set_option NAME VALUE` at toks[i]: (rule, text) if refused."""
     if i + 1 >= len(toks) or toks[i + 1].kind != IDENT:
         return None
-    name = toks[i + 1].text
+    # judged by the name Lean resolves: `«debug».skipKernelTC` is the option debug.skipKernelTC
+    # (and `«debug.skipKernelTC»`, a one-component name Lean would not know, is refused alike)
+    name = ".".join(ident_parts(toks[i + 1].text))
     value = toks[i + 2] if i + 2 < len(toks) else None
     shown = f"set_option {name}" + (f" {value.text}" if value else "")
     if name.startswith("debug.") or name == "debug":
@@ -363,6 +371,10 @@ def _findings(
                     add(rule, t)
                 else:
                     add("attribute", t, f"@[{text_}]")
+            continue
+        if t.kind == IDENT and text_ == "eval" and i + 1 < len(toks) and toks[i + 1].text == "%":
+            # Mathlib's `eval% e` evaluates e's compiled code while elaborating
+            add("elab_code", t, "eval%")
             continue
         if t.kind != IDENT:
             if text_ == "+" and i + 1 < len(toks) and toks[i + 1].text == "native":

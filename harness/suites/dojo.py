@@ -25,6 +25,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -81,19 +82,8 @@ def problem_from_source(
     if not found:
         raise ValueError(f"no theorem at line {start[0]}")
     f = found[-1]
-    header = f.header if f.header.endswith("\n") or not f.header else f.header + "\n"
-    return Problem(
-        name=full_name,
-        header=header,
-        statement=f.statement,
-        split=split,
-        informal=f.decl.doc,
-        context=f.context,
-        answer_hole=f.answer_hole,
-        origin=origin,
-        theorem_name=f.decl.name or full_name,
-        answer_reference=f.answer_reference,
-    )
+    problem = f.problem(full_name, split, f.decl.doc, origin)
+    return problem if problem.theorem_name else replace(problem, theorem_name=full_name)
 
 
 def _source_roots(json_path: Path, repo_name: str) -> list[Path]:

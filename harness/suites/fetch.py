@@ -273,6 +273,16 @@ def fetch_suite(
     staging directory is removed and an earlier good copy stays as it was.
     """
     final = suite_cache_dir(cache_dir, entry.name)
+    try:
+        return _fetch_into(entry, final, from_dir)
+    except OSError as exc:  # a full disk, an unwritable cache_dir, an unreadable copy
+        where = exc.filename or final
+        raise SuiteError(
+            str(where), None, f"{entry.name}: fetch failed ({exc.strerror or exc})"
+        ) from None
+
+
+def _fetch_into(entry: CatalogueEntry, final: Path, from_dir: str | Path | None) -> Path:
     final.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".partial", dir=final.parent))
     os.chmod(stage, 0o755)  # mkdtemp makes it private; the cache is ordinary user data

@@ -375,6 +375,20 @@ class _Found:
     answer_hole: bool
     answer_reference: str | None
 
+    def problem(self, name: str, split: str | None, informal: str | None, origin: str) -> Problem:
+        return Problem(
+            name=name,
+            header=_header_text(self.header),
+            statement=self.statement,
+            split=split,
+            informal=informal,
+            context=self.context,
+            answer_hole=self.answer_hole,
+            origin=origin,
+            theorem_name=self.decl.name or "",
+            answer_reference=self.answer_reference,
+        )
+
 
 def _strip_answer_comment(chunk: str) -> tuple[str, str | None]:
     """An answer hole's chunk without the `-- answer` comment lines that follow it."""
@@ -491,6 +505,9 @@ def record_to_problems(record: Any, path: str, line: int) -> list[Problem]:
         raise SuiteError(path, line, f"expected a JSON object, got {type(record).__name__}")
     statement_text = _first(record, _STATEMENT_KEYS)
     if statement_text is None:
+        wrong = next((k for k in _STATEMENT_KEYS if record.get(k) is not None), None)
+        if wrong is not None:
+            raise SuiteError(path, line, f"field '{wrong}' is empty or not a string")
         raise SuiteError(path, line, "missing field 'formal_statement'")
     header_field = record.get("header")
     if header_field is None and isinstance(record.get("others"), dict):
@@ -519,18 +536,7 @@ def record_to_problems(record: Any, path: str, line: int) -> list[Problem]:
     for f in found:
         own_name = name if len(found) == 1 and name else f.decl.name or f"line{line}"
         problems.append(
-            Problem(
-                name=own_name,
-                header=_header_text(f.header),
-                statement=f.statement,
-                split=split or None,
-                informal=informal or f.decl.doc,
-                context=f.context,
-                answer_hole=f.answer_hole,
-                origin=f"{path}:{line}",
-                theorem_name=f.decl.name or "",
-                answer_reference=f.answer_reference,
-            )
+            f.problem(own_name, split or None, informal or f.decl.doc, f"{path}:{line}")
         )
     return problems
 
@@ -554,6 +560,8 @@ def load_jsonl(path: str | Path) -> list[Problem]:
         raise SuiteError(path, None, f"not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise SuiteError(path, None, f"cannot read ({exc.strerror or exc})") from None
+    if not problems:
+        raise SuiteError(path, None, "no records (an empty suite file)")
     return problems
 
 
@@ -592,6 +600,8 @@ def load_json(path: str | Path) -> list[Problem]:
     path = str(path)
     text = _read_text(path)
     items = _json_items_with_lines(text, path)
+    if not items:
+        raise SuiteError(path, None, "no records (an empty JSON list)")
     if (
         items
         and isinstance(items[0][0], dict)
@@ -623,24 +633,10 @@ def _read_text(path: str) -> str:
 
 
 def _lean_problems(text: str, path: str, split: str | None) -> list[Problem]:
-    parsed = parse_lean_text(text)
-    problems = []
-    for f in _problems_in(parsed):
-        problems.append(
-            Problem(
-                name=f.decl.name or f"line{f.decl.line}",
-                header=_header_text(f.header),
-                statement=f.statement,
-                split=split,
-                informal=f.decl.doc,
-                context=f.context,
-                answer_hole=f.answer_hole,
-                origin=f"{path}:{f.decl.line}",
-                theorem_name=f.decl.name or "",
-                answer_reference=f.answer_reference,
-            )
-        )
-    return problems
+    return [
+        f.problem(f.decl.name or f"line{f.decl.line}", split, f.decl.doc, f"{path}:{f.decl.line}")
+        for f in _problems_in(parse_lean_text(text))
+    ]
 
 
 def load_lean_file(path: str | Path, split: str | None = None) -> list[Problem]:
@@ -685,7 +681,11 @@ def load_lean_dir(
     if split is None:
         split = split_from_dirname(root.name)
     problems: list[Problem] = []
-    files = sorted(p for p in root.iterdir() if p.is_file() and fnmatch.fnmatch(p.name, pattern))
+    try:
+        entries = sorted(root.iterdir())
+    except OSError as exc:
+        raise SuiteError(str(root), None, f"cannot list ({exc.strerror or exc})") from None
+    files = [p for p in entries if p.is_file() and fnmatch.fnmatch(p.name, pattern)]
     for file in files:
         text = _read_text(str(file))
         if _is_import_index(text):
@@ -696,7 +696,7 @@ def load_lean_dir(
                 str(file), None, "no theorem to prove (expected `theorem NAME ... := sorry`)"
             )
         problems.extend(found)
-    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+    for sub in (p for p in entries if p.is_dir()):
         sub_split = split_from_dirname(sub.name)
         if sub_split is not None:
             problems.extend(load_lean_dir(sub, pattern, sub_split))

@@ -89,9 +89,9 @@ def test_commands_and_audits_via_a_compiled_submission(tmp_path):
     assert result.audits[0].messages[0].text == "'t' depends on axioms: [propext]"
     assert result.audits[0].messages[0].line == 1
     submission, audit = runs(log)
-    assert "-o" in submission["argv"] and submission["file"] == "Submission.lean"
+    assert "-o" in submission["argv"] and submission["file"] == "HarnessSubmission.lean"
     # the trusted second file: header imports, the compiled submission, the header's opens
-    assert audit["text"].startswith("import Mathlib\nimport Submission\n")
+    assert audit["text"].startswith("import Mathlib\nimport HarnessSubmission\n")
     assert "open Real" in audit["text"] and "theorem" not in audit["text"]
     assert audit["LEAN_PATH"].split(":")[0].endswith(submission["argv"][-1].rsplit("/", 2)[-2])
 

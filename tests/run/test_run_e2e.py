@@ -145,6 +145,7 @@ def test_every_verdict_and_the_summary_match_the_script(tmp_path, problems):
         if path.is_file():
             assert KEY not in path.read_text(encoding="utf-8", errors="replace"), path
     assert repl_requests(repl_log) > 0
+    assert KEY not in repl_log.read_text()  # nor into Lean's environment
 
 
 def test_rerunning_a_finished_run_asks_nothing(tmp_path, problems, capsys):

@@ -66,7 +66,9 @@ def test_surprises_fail_closed():
 def test_fidelity_command_and_judgement():
     assert axioms_command("foo.bar") == "#print axioms foo.bar"
     cmd = fidelity_command("foo")
-    assert cmd == "#check (by with_reducible rfl : type_of% @__harness_ref = type_of% @foo)"
+    assert cmd == (
+        "theorem __harness_fidelity : type_of% @__harness_ref := by with_reducible exact @foo"
+    )
     assert judge_fidelity(CommandResult()).ok
     mismatch = CommandResult(messages=(LeanMessage("error", 1, 0, "The rfl tactic failed"),))
     assert judge_fidelity(mismatch).rule == "statement_changed"

@@ -44,6 +44,36 @@ def test_check_file_reports_each_theorem_and_the_rule(tmp_path, capsys):
     assert len(out) == 2
 
 
+def test_check_file_reports_lean_s_first_error_at_its_line_in_the_file(tmp_path, capsys):
+    script = {"rules": [{"match": "wrong_lemma", "error": "Unknown identifier `wrong_lemma`"}]}
+    cfg, _ = config_file(tmp_path, script)
+    lean = tmp_path / "proofs.lean"
+    text = FILE.replace("exact helper n", "exact wrong_lemma n")
+    text = text.replace("by native_decide", "by decide")
+    lean.write_text(text, encoding="utf-8")
+    code = main(["check", str(lean), "--config", str(cfg)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1  # not every theorem is proved
+    line = text.splitlines().index("  exact wrong_lemma n") + 1
+    error = f"lean_error  {line}:8: Unknown identifier `wrong_lemma`"
+    # a later theorem is checked with the file's text before it, errors included
+    assert out == [f"good {error}", f"cheat {error}"]
+
+
+def test_check_json_reports_a_rejection_with_rule_and_place(tmp_path, capsys):
+    cfg, _ = config_file(tmp_path)
+    lean = tmp_path / "proofs.lean"
+    lean.write_text(FILE, encoding="utf-8")
+    code = main(["check", str(lean), "--config", str(cfg), "--json"])
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]  # nothing but JSON lines
+    assert code == 1
+    cheat = rows[1]
+    assert (cheat["name"], cheat["verdict"], cheat["rule"]) == ("cheat", "rejected", "native_decide")
+    assert cheat["where"].startswith("14:23")
+    assert isinstance(cheat["messages"], list) and isinstance(cheat["time_s"], float)
+
+
 def test_check_json_is_json_lines_only(tmp_path, capsys):
     cfg, _ = config_file(tmp_path)
     lean = tmp_path / "proofs.lean"

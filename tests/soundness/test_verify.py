@@ -50,7 +50,7 @@ def test_honest_answer_is_proved_and_job_has_reference_first(tmp_path):
     ref = next(i for i, c in enumerate(sent) if "__harness_ref" in c and "sorry" in c)
     body = next(i for i, c in enumerate(sent) if STATEMENT in c)
     axioms = next(i for i, c in enumerate(sent) if c == "#print axioms amc_demo")
-    fidelity = next(i for i, c in enumerate(sent) if "type_of% @amc_demo" in c)
+    fidelity = next(i for i, c in enumerate(sent) if c.endswith("exact @amc_demo"))
     assert ref < body < axioms and body < fidelity  # reference before any model text
     assert sent[ref].startswith(
         "theorem __harness_ref (x : ℝ) (h₀ : 0 < x) :\n    x < x ^ 2 + 1 := sorry"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -64,3 +65,33 @@ def test_reference_proofs_check_with_real_lean(tmp_path: Path) -> None:
     proc = subprocess.run([lean, str(file)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "error" not in proc.stdout
+
+
+# Tactics and notation that exist only with Mathlib (or are deprecated in core): a smoke
+# problem must check with bare Lean 4, so neither its statement nor its proof may use them.
+NOT_IN_CORE = (
+    "norm_num",
+    "linarith",
+    "nlinarith",
+    "positivity",
+    "ring",
+    "ring_nf",
+    "field_simp",
+    "aesop",
+    "simp_arith",
+    "native_decide",
+    "Finset",
+    "ℕ",
+    "ℤ",
+    "ℝ",
+    "∑",
+)
+
+
+def test_reference_proofs_and_statements_use_lean_core_only() -> None:
+    suite = load_suite("smoke", load_config())
+    proofs = smoke_reference_proofs()
+    for p in suite.problems:
+        text = p.context + p.statement + " " + proofs[p.name]
+        words = set(re.findall(r"[\w∑ℕℤℝ]+", text))
+        assert not words & set(NOT_IN_CORE), (p.name, words & set(NOT_IN_CORE))

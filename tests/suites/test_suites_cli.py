@@ -76,6 +76,15 @@ def test_show_a_suite_file_by_path(tmp_path: Path, capsys: pytest.CaptureFixture
             ["suites", "fetch", "proofnet", "--from", "EMPTY"],
             "--from: no file datasets/proofnet.jsonl",
         ),
+        (["suites", "show", "NOTHING.jsonl"], "nothing.jsonl: no records (an empty suite file)"),
+        (["suites", "show", "NOTHING.json"], "nothing.json: no records (an empty JSON list)"),
+        (["suites", "show", "NUMBER"], "number.jsonl:1: field 'formal_statement' is empty or"),
+        (["suites", "show", "JUNK"], "junk.jsonl: not UTF-8 text"),
+        (["suites", "show", "EMPTY"], "empty: no Lean files matching *.lean"),
+        (
+            ["suites", "fetch", "minif2f-test", "--from", "EMPTY", "--set", "BADCACHE"],
+            "minif2f-test: fetch failed (Not a directory)",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
@@ -84,7 +93,21 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     empty = tmp_path / "Empty.lean"
     empty.write_text("import Mathlib\n")
     (tmp_path / "empty").mkdir()
-    swap = {"BROKEN": str(broken), "NOTHEOREM": str(empty), "EMPTY": str(tmp_path / "empty")}
+    (tmp_path / "nothing.jsonl").write_text("\n\n")
+    (tmp_path / "nothing.json").write_text(" [ ] ")
+    (tmp_path / "number.jsonl").write_text('{"name": "a", "formal_statement": 5}\n')
+    (tmp_path / "junk.jsonl").write_bytes(b"\xff\xfe\x00\x81" * 64)
+    (tmp_path / "a-file").write_text("")
+    swap = {
+        "BROKEN": str(broken),
+        "NOTHEOREM": str(empty),
+        "EMPTY": str(tmp_path / "empty"),
+        "NOTHING.jsonl": str(tmp_path / "nothing.jsonl"),
+        "NOTHING.json": str(tmp_path / "nothing.json"),
+        "NUMBER": str(tmp_path / "number.jsonl"),
+        "JUNK": str(tmp_path / "junk.jsonl"),
+        "BADCACHE": f"suites.cache_dir={tmp_path / 'a-file' / 'cache'}",
+    }
     proc = run_cli([swap.get(a, a) for a in args], tmp_path / "cache")
     assert proc.returncode == 2
     assert proc.stdout == ""

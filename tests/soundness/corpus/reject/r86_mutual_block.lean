@@ -1,0 +1,14 @@
+-- expect: rejected scope
+import Mathlib
+import Aesop
+
+set_option maxHeartbeats 400000
+
+open BigOperators Real Nat Topology Rat
+
+mutual
+theorem a : True := trivial
+end
+
+theorem t : (2 : ℕ) + 2 = 5 := by
+  norm_num
