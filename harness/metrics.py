@@ -118,20 +118,24 @@ def problem_outcomes(
     return out
 
 
-def _pass_at(outcomes: Sequence[ProblemOutcome], samples: int) -> dict[str, float]:
+def _pass_at(
+    outcomes: Sequence[ProblemOutcome], samples: int, ks: Sequence[int] | None = None
+) -> dict[str, float]:
     if not outcomes or samples < 1:
         return {}
     return {
         str(k): sum(pass_at_k(samples, min(po.c, samples), k) for po in outcomes) / len(outcomes)
-        for k in ks_for(samples)
+        for k in (ks or ks_for(samples))
     }
 
 
-def _group(outcomes: Sequence[ProblemOutcome], samples: int) -> dict[str, object]:
+def _group(
+    outcomes: Sequence[ProblemOutcome], samples: int, ks: Sequence[int] | None = None
+) -> dict[str, object]:
     return {
         "problems": len(outcomes),
         "proved": sum(po.proved for po in outcomes),
-        "pass_at": _pass_at(outcomes, samples),
+        "pass_at": _pass_at(outcomes, samples, ks),
     }
 
 
@@ -142,11 +146,15 @@ def summarize(
     samples: int,
     *,
     complete: bool = True,
+    stop_on_success: bool = False,
 ) -> Summary:
     """The run's numbers from its (effective) attempt records, in one pass over them.
 
-    `problems`: the problems the run covers, as names or (name, split) pairs.
+    `problems`: the problems the run covers, as names or (name, split) pairs. With
+    `stop_on_success` a problem's later samples were never drawn, so only pass@n (solved
+    within n samples) is exact, and only it is reported.
     """
+    ks = [samples] if stop_on_success and samples >= 1 else None
     pairs = [(p, None) if isinstance(p, str) else (p[0], p[1]) for p in problems]
     totals = Counter()
     by_verdict: Counter[str] = Counter()
@@ -176,7 +184,7 @@ def summarize(
         problems=len(values),
         proved=sum(po.proved for po in values),
         attempts=totals["attempts"],
-        pass_at=_pass_at(values, samples),
+        pass_at=_pass_at(values, samples, ks),
         by_verdict={kind.value: by_verdict[kind.value] for kind in VerdictKind},
         samples=samples,
         prompt_tokens=totals["prompt_tokens"],
@@ -184,8 +192,8 @@ def summarize(
         cost=round(sum(costs), 6) if costs else None,
         prover_s=round(totals["prover_s"], 3),
         check_s=round(totals["check_s"], 3),
-        by_split={k: _group(v, samples) for k, v in sorted(by_split.items())},
-        by_category={k: _group(v, samples) for k, v in sorted(by_category.items())},
+        by_split={k: _group(v, samples, ks) for k, v in sorted(by_split.items())},
+        by_category={k: _group(v, samples, ks) for k, v in sorted(by_category.items())},
         complete=complete,
     )
 

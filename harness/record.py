@@ -326,6 +326,7 @@ def summarize_record(record: RunRecord, index: RecordIndex | None = None) -> Sum
         suite,
         samples,
         complete=complete,
+        stop_on_success=bool(config.get("search", {}).get("stop_on_success")),
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.metrics import ks_for
 from harness.report import RunData
 from harness.types import Summary, VerdictKind
 
@@ -88,8 +87,7 @@ def header_facts(data: RunData) -> list[tuple[str, str]]:
     return facts
 
 
-def _group_rows(groups: dict[str, dict[str, Any]], samples: int) -> list[list[Any]]:
-    ks = [str(k) for k in ks_for(samples)] if samples else []
+def _group_rows(groups: dict[str, dict[str, Any]], ks: list[str]) -> list[list[Any]]:
     rows = []
     for name, g in groups.items():
         rows.append([name, g["problems"], g["proved"]] + [fmt_pct(g["pass_at"].get(k)) for k in ks])
@@ -108,11 +106,12 @@ def render_markdown(data: RunData) -> str:
         "",
     ]
     lines += _table(["k", "pass@k"], [[k, fmt_pct(v)] for k, v in s.pass_at.items()])
-    ks = [f"pass@{k}" for k in ks_for(s.samples)] if s.samples else []
+    ks = list(s.pass_at)
     lines += ["", "## By split", ""]
-    lines += _table(["split", "problems", "proved", *ks], _group_rows(s.by_split, s.samples))
+    heads = [f"pass@{k}" for k in ks]
+    lines += _table(["split", "problems", "proved", *heads], _group_rows(s.by_split, ks))
     lines += ["", "## By category", ""]
-    lines += _table(["category", "problems", "proved", *ks], _group_rows(s.by_category, s.samples))
+    lines += _table(["category", "problems", "proved", *heads], _group_rows(s.by_category, ks))
     lines += ["", "## Verdicts", ""]
     lines += _table(
         ["verdict", "rounds"],

@@ -181,6 +181,10 @@ _COMPONENT_RULES: dict[str, str] = {
     "ofReduceBool": "native_decide",
     "reduceBool": "native_decide",
     "trustCompiler": "native_decide",
+    # `Lean.reduceNat e` makes the kernel (and `whnf`) evaluate e's compiled code, like
+    # `reduceBool`; its axiom `Lean.ofReduceNat` would fail the audit, but only after the code ran
+    "reduceNat": "native_decide",
+    "ofReduceNat": "native_decide",
     "native": "native_decide",  # `decide +native`, `(config := {native := true})`
     "unsafeCast": "unsafe",
     "unsafeBaseIO": "unsafe",

@@ -223,18 +223,43 @@ def declaration_name(statement: str) -> tuple[str, Token] | None:
     return None
 
 
+def _blank_attributes(text: str, end: int) -> str:
+    """`text` with every `@[...]` before offset `end` replaced by spaces (lines and columns kept)."""
+    code = [t for t in tokenize(text) if t.is_code and t.start < end]
+    out = text
+    i = 0
+    while i < len(code) - 1:
+        if code[i].text == "@" and code[i + 1].text == "[":
+            depth, j = 0, i + 1
+            while j < len(code):
+                depth += {"[": 1, "]": -1}.get(code[j].text, 0)
+                if depth == 0:
+                    break
+                j += 1
+            stop = code[min(j, len(code) - 1)].end
+            start = code[i].start
+            out = out[:start] + re.sub(r"[^\n]", " ", out[start:stop]) + out[stop:]
+            i = j
+        i += 1
+    return out
+
+
 def reference_statement(statement: str) -> str:
     """`theorem __harness_ref <the statement's binders and type> := sorry`.
 
     Elaborated as the job's first command, before any model text, in the header's (and the
-    suite context's) environment: the type the model's theorem must have.
+    suite context's) environment: the type the model's theorem must have. The statement's
+    attributes (`@[simp]`, ...) are blanked out, keeping lines and columns: they would hand the
+    sorry-proved reference to the model's `simp` or `aesop`. Prefixes such as `open ... in`
+    stay (they decide what the statement means). A trailing `by` after `:=` is dropped.
     """
     found = declaration_name(statement)
     if found is None:
         raise ValueError("the suite statement has no `theorem NAME`")
     _, tok = found
-    text = statement[: tok.start] + REFERENCE_NAME + statement[tok.end :]
-    text = text.rstrip()
+    text = _blank_attributes(statement, tok.start)
+    text = text[: tok.start] + REFERENCE_NAME + text[tok.end :]
+    text = re.sub(r":=\s*by$", ":=", text.rstrip())
     return text + (" sorry" if text.endswith(":=") else " := sorry")
 
 

@@ -116,3 +116,10 @@ def test_mean_and_std_over_runs():
     agg = aggregate_pass_at([a, b])
     assert list(agg) == ["1", "2"]
     assert agg["1"][0] == pytest.approx(0.25)
+
+
+def test_stop_on_success_reports_only_the_exact_pass_at_n():
+    attempts = [_a("p", 0, 0, "lean_error"), _a("p", 1, 0, "proved")]
+    s = summarize(attempts, [("p", "test"), ("q", "valid")], "s", 4, stop_on_success=True)
+    assert s.pass_at == {"4": 0.5}  # solved within 4 samples: 1 of 2
+    assert s.by_split["test"]["pass_at"] == {"4": 1.0}

@@ -265,6 +265,7 @@ def test_stop_on_success_stops_a_problem_at_its_first_proof(tmp_path, problems):
             == 0
         )
         assert [(x["sample"], x["verdict"]) for x in read_lines(run)] == [(0, "proved")]
+        assert json.loads((run / "summary.json").read_text())["pass_at"] == {"4": 1.0}
 
 
 def test_shards_merge_into_the_full_run(tmp_path, problems, capsys):

@@ -26,6 +26,10 @@ def test_both_output_forms_and_wrapping():
     wrapped = "'foo' depends on axioms:\n  [propext,\n   Classical.choice,\n   Quot.sound]\n"
     assert parse_axioms(wrapped).axioms == ("propext", "Classical.choice", "Quot.sound")
     assert parse_axioms("'foo' does not depend on any axioms").axioms == ()
+    # real Lean prints the full name, primes included (lean4 tests, Mathlib-using projects)
+    primed = parse_axioms("'Graphiti.run'_refines' depends on axioms: [propext, Quot.sound]")
+    assert primed.name == "Graphiti.run'_refines" and primed.axioms == ("propext", "Quot.sound")
+    assert parse_axioms("'h'' does not depend on any axioms").name == "h'"
     assert parse_axioms("foo depends on nothing") is None
     assert parse_axioms("'foo' depends on axioms: [a, [b]]") is None
 

@@ -69,7 +69,7 @@ def test_check_json_reports_a_rejection_with_rule_and_place(tmp_path, capsys):
     rows = [json.loads(line) for line in captured.out.splitlines()]  # nothing but JSON lines
     assert code == 1
     cheat = rows[1]
-    assert (cheat["name"], cheat["verdict"], cheat["rule"]) == ("cheat", "rejected", "native_decide")
+    assert [cheat[k] for k in ("name", "verdict", "rule")] == ["cheat", "rejected", "native_decide"]
     assert cheat["where"].startswith("14:23")
     assert isinstance(cheat["messages"], list) and isinstance(cheat["time_s"], float)
 

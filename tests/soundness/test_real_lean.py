@@ -15,8 +15,9 @@ import pytest
 
 from harness.checker import open_checker
 from harness.config import load_config
+from harness.soundness.audit import axioms_command, fidelity_command, judge_axioms, judge_fidelity
 from harness.soundness.verify import verify
-from harness.types import Candidate, VerdictKind
+from harness.types import Candidate, LeanJob, VerdictKind
 
 pytestmark = [pytest.mark.lean, pytest.mark.timeout(1800)]
 
@@ -70,3 +71,39 @@ def test_lean_only_exploits_are_refused(backend):
     verdicts = run(config, [(problem, c) for c in cases.values()])
     for name, verdict in zip(cases, verdicts, strict=True):
         assert verdict.kind != VerdictKind.PROVED, name
+
+
+@pytest.mark.parametrize("backend", ["repl", "oneshot"])
+def test_fidelity_audit_accepts_the_same_statement_only(backend):
+    """The audit's Lean-facing claims (audit.py), observed on real Lean: `type_of%`, the
+    theorem form, reducible-only unification, and rigid universes of the reference."""
+
+    config = config_for(backend)
+    reference = "theorem __harness_ref.{u} (α : Sort u) (a : α) : a = a := sorry"
+    cases = {
+        "same": ("theorem t.{v} (β : Sort v) (b : β) : b = b := rfl", True),
+        "smaller_universe": ("theorem t (β : Type) (b : β) : b = b := rfl", False),
+        "other_statement": ("theorem t : True := trivial", False),
+    }
+    plain = "theorem __harness_ref : 2 + 2 = 4 := sorry"
+    unfolded = ("def four : Nat := 4\ntheorem t : 2 + 2 = four := rfl", False)
+
+    jobs = {
+        name: LeanJob("", (reference, text), audits=(axioms_command("t"), fidelity_command("t")))
+        for name, (text, _) in cases.items()
+    }
+    jobs["needs_unfolding"] = LeanJob(
+        "", (plain, unfolded[0]), audits=(axioms_command("t"), fidelity_command("t"))
+    )
+    expected = {name: ok for name, (_, ok) in cases.items()} | {"needs_unfolding": False}
+
+    async def go():
+        async with open_checker(config) as checker:
+            return {name: await checker.run(job) for name, job in jobs.items()}
+
+    for name, result in asyncio.run(go()).items():
+        assert result.outcome == "ok", (name, result.error)
+        assert not result.commands[1].errors, (name, result.commands[1])
+        assert judge_axioms(result.audits[0], "t", False).ok, (name, result.audits[0])
+        fidelity = judge_fidelity(result.audits[1])
+        assert fidelity.ok == expected[name], (name, result.audits[1])

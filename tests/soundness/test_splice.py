@@ -107,6 +107,12 @@ def test_reference_statement_renames_only_the_declaration():
     assert doc == "/-- p is about p -/\ntheorem __harness_ref : p_def = 1 := sorry"
 
 
+def test_reference_statement_drops_attributes_but_keeps_prefixes_and_positions():
+    # a `@[simp]` reference (proved by sorry) would be a lemma the model's `simp` could use
+    ref = reference_statement("open Real in\n@[simp, aesop safe] theorem p : π > 0 := by")
+    assert ref == "open Real in\n" + " " * 19 + " theorem __harness_ref : π > 0 := sorry"
+
+
 def test_split_lean_file():
     text = (
         HEADER

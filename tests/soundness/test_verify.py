@@ -199,16 +199,19 @@ def test_no_proof_is_passed_through(tmp_path):
     assert not read_log(log)  # nothing started
 
 
+HOLE_PROBLEM = Problem(
+    name="hole_demo",
+    header=HEADER,
+    context="abbrev hole_demo_solution : ℕ := sorry\n",
+    answer_hole=True,
+    statement="theorem hole_demo : hole_demo_solution = 4 :=",
+    theorem_name="hole_demo",
+)
+
+
 def test_answer_hole_filled_from_the_models_abbrev(tmp_path):
     config, log = double_config(tmp_path)
-    problem = Problem(
-        name="hole_demo",
-        header=HEADER,
-        context="abbrev hole_demo_solution : ℕ := sorry\n",
-        answer_hole=True,
-        statement="theorem hole_demo : hole_demo_solution = 4 :=",
-        theorem_name="hole_demo",
-    )
+    problem = HOLE_PROBLEM
     candidate = Candidate(
         proof="by\n  rfl",
         aux="abbrev hole_demo_solution : ℕ := 2 + 2\n\n",
@@ -247,14 +250,7 @@ def test_refused_import_is_reported_in_the_answers_coordinates(tmp_path):
 def test_a_bad_answer_hole_value_is_the_models_error(tmp_path):
     script = {"rules": [{"match": "__harness_ref", "error": "type mismatch", "at": '"four"'}]}
     config, _ = double_config(tmp_path, script)
-    problem = Problem(
-        name="hole_demo",
-        header=HEADER,
-        context="abbrev hole_demo_solution : ℕ := sorry\n",
-        answer_hole=True,
-        statement="theorem hole_demo : hole_demo_solution = 4 :=",
-        theorem_name="hole_demo",
-    )
+    problem = HOLE_PROBLEM
     bad = Candidate(proof="by\n  rfl", answer_fill='("four".length)')
     (verdict,) = run_verify(config, [(problem, bad)])
     assert verdict.kind == VerdictKind.LEAN_ERROR and verdict.rule is None
