@@ -32,6 +32,8 @@ from harness.types import (
 
 __all__ = [
     "__version__",
+    "run",
+    "run_async",
     "Config",
     "load_config",
     "HarnessError",
@@ -55,3 +57,12 @@ __all__ = [
     "Verdict",
     "VerdictKind",
 ]
+
+
+def __getattr__(name: str):
+    # `harness.run` imports the whole pipeline (httpx, the checker): only when asked for.
+    if name in ("run", "run_async"):
+        from harness import search
+
+        return getattr(search, name)
+    raise AttributeError(f"module 'harness' has no attribute {name!r}")
