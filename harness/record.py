@@ -97,6 +97,8 @@ class RecordIndex:
     last: dict[tuple[str, int, int], tuple[int, str]] = field(default_factory=dict)
     lines: int = 0
     unreadable: int = 0  # complete lines that are not an attempt (skipped)
+    # keys whose effective line ended its sample early (Attempt.ends_sample)
+    ended: set[tuple[str, int, int]] = field(default_factory=set)
 
     def finished(self) -> set[tuple[str, int, int]]:
         """Keys done for good: anything but an infrastructure failure, which is retried."""
@@ -258,6 +260,10 @@ class RunRecord:
                     idx.unreadable += 1
                 continue
             idx.last[attempt.key] = (offset, attempt.verdict)
+            if attempt.ends_sample:
+                idx.ended.add(attempt.key)
+            else:
+                idx.ended.discard(attempt.key)
         return idx
 
     def iter_effective(
@@ -293,7 +299,8 @@ class RunRecord:
     def append(self, attempt: Attempt) -> None:
         if self._file is None:
             self.open()
-        line = self._scrub(json.dumps(attempt.to_json(), ensure_ascii=False)) + "\n"
+        # vars(), not to_json(): asdict() deep-copies every message only for json to read it
+        line = self._scrub(json.dumps(vars(attempt), ensure_ascii=False)) + "\n"
         self._file.write(line)
         self._file.flush()
         if self._fsync:

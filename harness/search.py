@@ -226,6 +226,7 @@ class _Search:
         self.recorded: dict[str, dict[int, dict[int, tuple[int, str]]]] = {}
         for (problem, sample, rnd), value in index.last.items():
             self.recorded.setdefault(problem, {}).setdefault(sample, {})[rnd] = value
+        self.ended = index.ended  # rounds that ended their sample early
         self.tokens = 0
         self.cost = 0.0
         for a in record.iter_effective(light=True, index=index):
@@ -264,7 +265,7 @@ class _Search:
                 if entry is None or entry[1] in _INFRA:
                     break  # not done, or to retry
                 offsets.append(entry[0])
-                if entry[1] == VerdictKind.PROVED:
+                if entry[1] == VerdictKind.PROVED or (problem.name, sample, nxt) in self.ended:
                     finished = True
                     break
                 nxt += 1
@@ -361,6 +362,9 @@ class _Search:
         answer = s.answer or Answer(text="")
         p = self.config.prover
         proof = verdict.checked_file or (s.candidate.proof if s.candidate else "")
+        # A conversation that outgrew the model's context (the client's note on an HTTP 400)
+        # only grows in another repair round: the sample ends here.
+        outgrown = verdict.kind == VerdictKind.TRUNCATED and answer.note is not None
         attempt = Attempt(
             problem=s.problem.name,
             sample=s.sample,
@@ -371,7 +375,7 @@ class _Search:
             answer=answer.text,
             finish_reason=answer.finish_reason,
             proof=proof,
-            messages=[m.to_json() for m in verdict.messages],
+            messages=[dict(vars(m)) for m in verdict.messages],  # as to_json(), cheaper
             prompt_tokens=answer.prompt_tokens,
             completion_tokens=answer.completion_tokens,
             cost=self._cost(answer),
@@ -388,6 +392,7 @@ class _Search:
             time=_now(),
             goals=list(verdict.goals),
             infra_retries=s.retries,
+            ends_sample=outgrown and s.round + 1 < self.rounds,
         )
         self.record.append(attempt)
         self.progress.attempt(
@@ -397,7 +402,7 @@ class _Search:
         if verdict.kind == VerdictKind.PROVED:
             state.proved = True
             self.finish_sample(s)
-        elif verdict.kind.is_infrastructure or s.round + 1 >= self.rounds:
+        elif verdict.kind.is_infrastructure or outgrown or s.round + 1 >= self.rounds:
             self.finish_sample(s)
         else:
             s.history.append(attempt)

@@ -274,6 +274,8 @@ class Attempt:
     time: str = ""  # ISO timestamp when the round finished
     goals: list[str] = field(default_factory=list)  # unsolved goals: repair material on resume
     infra_retries: int = 0  # prover_error/checker_error retries this round took before its verdict
+    # the sample ended here though repair rounds remained (its conversation outgrew the context)
+    ends_sample: bool = False
 
     @property
     def key(self) -> tuple[str, int, int]:

@@ -154,10 +154,25 @@ class ReplProcess:
     async def request(self, obj: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request and return the parsed reply. On expiry the process is killed and
         ReplTimeout raised; on EOF or unparsable output, ReplCrashed (the process is then dead)."""
+        return (await self.requests_pipelined((obj,), timeout))[0]
+
+    async def requests_pipelined(
+        self, objs: Sequence[dict[str, Any]], timeout: float
+    ) -> list[dict[str, Any]]:
+        """Send several independent requests at once, then read their replies in order.
+
+        The REPL answers requests one after another from its input, so requests that do not
+        depend on each other's replies (e.g. audits that all run in one known environment)
+        cost one round trip instead of several. `timeout` covers all of them. Failures as
+        `request`."""
         if not self.alive:
             raise ReplCrashed(self._exit_description("the REPL is not running"))
+        # asyncio.timeout rather than wait_for: 3.11's wait_for runs the exchange in another
+        # task and can swallow a cancellation that races with its result (gh-86296); a
+        # cancelled caller must always see CancelledError.
         try:
-            return await asyncio.wait_for(self._exchange(obj), timeout=max(timeout, 0.001))
+            async with asyncio.timeout(max(timeout, 0.001)):
+                return await self._exchange(objs)
         except TimeoutError:
             await self.close()
             raise ReplTimeout(f"Lean did not answer within {timeout:.0f} s") from None
@@ -165,31 +180,34 @@ class ReplProcess:
             await self.close()
             raise
 
-    async def _exchange(self, obj: dict[str, Any]) -> dict[str, Any]:
+    async def _exchange(self, objs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         assert self._proc is not None and self._proc.stdin and self._proc.stdout
-        self.requests += 1
+        self.requests += len(objs)
         try:
-            self._proc.stdin.write(protocol.frame(obj).encode("utf-8"))
+            self._proc.stdin.write("".join(map(protocol.frame, objs)).encode("utf-8"))
             await self._proc.stdin.drain()
         except (BrokenPipeError, ConnectionResetError) as exc:
             await self._reap_quietly()
             raise ReplCrashed(self._exit_description("the REPL closed its input")) from exc
-        lines: list[str] = []
+        return [await self._read_reply() for _ in objs]
+
+    async def _read_reply(self) -> dict[str, Any]:
+        """One reply: its text up to the blank line that ends it, read in one piece (the
+        pretty-printed JSON has many lines; reading them one by one costs a call each)."""
+        assert self._proc is not None and self._proc.stdout
+        stdout = self._proc.stdout
         while True:
             try:
-                raw = await self._proc.stdout.readline()
-            except (ValueError, asyncio.LimitOverrunError) as exc:
-                raise ReplCrashed("the REPL wrote a line longer than 64 MiB") from exc
-            if not raw:  # EOF
+                raw = await stdout.readuntil(b"\n\n")
+            except asyncio.IncompleteReadError as exc:  # EOF
                 await self._reap_quietly()
-                partial = " after a partial reply" if lines else ""
-                raise ReplCrashed(self._exit_description(f"the REPL exited{partial}"))
-            line = raw.decode("utf-8", errors="replace")
-            if line.strip():
-                lines.append(line)
-            elif lines:
-                break
-        text = "".join(lines)
+                partial = " after a partial reply" if exc.partial.strip() else ""
+                raise ReplCrashed(self._exit_description(f"the REPL exited{partial}")) from None
+            except (ValueError, asyncio.LimitOverrunError) as exc:
+                raise ReplCrashed("the REPL wrote a reply longer than 64 MiB") from exc
+            if raw.strip():
+                break  # else: a stray blank line between replies
+        text = raw.decode("utf-8", errors="replace")
         try:
             return protocol.parse_reply(text)
         except ValueError as exc:
@@ -199,7 +217,8 @@ class ReplProcess:
     async def _reap_quietly(self) -> None:
         if self._proc is not None and self._proc.returncode is None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._proc.wait(), timeout=2.0)
+                async with asyncio.timeout(2.0):
+                    await self._proc.wait()
 
     def _stderr_tail(self) -> str:
         try:

@@ -410,3 +410,30 @@ def test_cancelled_jobs_free_their_slot_and_process(tmp_path):
     assert after.outcome == "ok"
     assert len(started_pids(log)) == 2
     assert_all_reaped(log)
+
+
+def test_a_repeated_first_command_is_elaborated_once_and_audits_share_one_env(tmp_path):
+    """Every sample of a problem starts with the same reference statement: one process
+    elaborates it once and runs each body in the environment it left; the audits all run in
+    the environment the commands left, sent together."""
+    config, log = double_config(tmp_path)
+    reference = "theorem __harness_ref : 5 = 5 := sorry\n"
+    jobs = [
+        LeanJob(
+            MATHLIB, (reference, f"theorem e{i} : 5 = 5 := rfl"), ("#print axioms e", "#check e")
+        )
+        for i in range(3)
+    ]
+    results, _ = run_jobs(config, jobs)
+    assert [r.outcome for r in results] == ["ok"] * 3
+    (sent,) = requests_by_pid(log).values()
+    assert sum(r["cmd"] == reference for r in sent) == 1
+    ref_env = results[0].commands[0].env
+    assert all(r.commands[0] == results[0].commands[0] for r in results)  # the same answer
+    assert protocol.classify(results[0].commands[0]) == "sorry"  # Lean's own reply, kept
+    for i, result in enumerate(results):
+        body = next(r for r in sent if r["cmd"].startswith(f"theorem e{i} "))
+        assert body["env"] == ref_env
+        audits = [r for r in sent if r["cmd"] in ("#print axioms e", "#check e")][2 * i : 2 * i + 2]
+        assert [a["env"] for a in audits] == [result.commands[1].env] * 2
+        assert len(result.audits) == 2

@@ -1,0 +1,58 @@
+"""A cancelled request always ends cancelled (never swallowed), whatever the moment of the
+cancel relative to Lean's reply: Python 3.11's `asyncio.wait_for` returned the result instead
+when the reply and the cancel met (CPython gh-86296), sending a cancelled check back to work."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from harness.checker import protocol
+from harness.checker.process import ReplProcess
+from tests.checker.helpers import double_config
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def cancel_after(process: ReplProcess, steps: int) -> tuple[bool, str]:
+    """Start a request, let the reply reach the pipe, run `steps` loop iterations, cancel.
+    Returns (whether cancel() found the request unfinished, how the request ended)."""
+    task = asyncio.create_task(process.request(protocol.encode_command("#check Nat"), 10.0))
+    for _ in range(3):  # the request is written
+        await asyncio.sleep(0)
+    time.sleep(0.2)  # block the loop: the reply is waiting in the pipe, so what follows is fixed
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    pending = task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        return pending, "cancelled"
+    return pending, "returned"
+
+
+@pytest.mark.parametrize("steps", range(12))
+def test_a_cancel_racing_the_reply_is_never_swallowed(tmp_path, steps):
+    config, _ = double_config(tmp_path)
+
+    async def scenario() -> tuple[bool, str]:
+        process = ReplProcess(
+            config.lean.repl_command,
+            config.lean.project_dir,
+            tmp_path / "scratch",
+            memory_mb=4096,
+            file_size_mb=64,
+        )
+        await process.start()
+        try:
+            return await cancel_after(process, steps)
+        finally:
+            await process.close()
+
+    pending, ended = asyncio.run(scenario())
+    if pending:
+        assert ended == "cancelled"
+    else:
+        assert ended == "returned"  # it had finished before the cancel: nothing to cancel
