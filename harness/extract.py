@@ -161,6 +161,10 @@ def _code_mask(code: str) -> bytearray:
         i = j
 
 
+# A line that can begin a command: a doc comment, an attribute, a keyword or modifier.
+_COMMAND_LINE = re.compile(r"^(?:/--|@\[|#?[A-Za-z_])", re.M)
+
+
 def _line_starts(code: str) -> list[int]:
     starts = [0]
     starts.extend(m.end() for m in re.finditer("\n", code))
@@ -204,8 +208,10 @@ def _commands(code: str, mask: bytearray) -> list[tuple[int, str, int]]:
     comments and strings. A doc comment counts as the start of the command it documents."""
     found: list[tuple[int, str, int]] = []
     skip_until = -1
-    for start in _line_starts(code):
-        if start >= len(code) or start < skip_until:
+    # Only lines that begin as _command_at can accept (most proof lines are indented tactics)
+    for line in _COMMAND_LINE.finditer(code):
+        start = line.start()
+        if start < skip_until:
             continue
         if code.startswith("/--", start):
             if start > 0 and not mask[start - 1]:

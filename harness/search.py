@@ -60,6 +60,8 @@ __all__ = [
 ]
 
 _INFRA = {VerdictKind.PROVER_ERROR.value, VerdictKind.CHECKER_ERROR.value}
+# checking tasks per Lean process (see _Search.run)
+_CHECK_TASKS_PER_WORKER = 4
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,7 +234,9 @@ class _Search:
         for a in record.iter_effective(light=True, index=index):
             self.tokens += a.prompt_tokens + a.completion_tokens
             self.cost += a.cost or 0.0
-        self.cap = 2 * (config.prover.concurrency + 2 * config.lean.workers) + 2
+        self.cap = (
+            2 * (config.prover.concurrency + _CHECK_TASKS_PER_WORKER * config.lean.workers) + 2
+        )
         self.prover_q: asyncio.Queue[_Sample] = asyncio.Queue()
         self.check_q: asyncio.Queue[_Sample] = asyncio.Queue()
         self.states: dict[str, _ProblemState] = {}
@@ -525,12 +529,14 @@ class _Search:
             asyncio.create_task(self._guard(self.prover_worker()))
             for _ in range(self.config.prover.concurrency)
         ]
-        # Twice as many checking tasks as Lean processes: while one task does verify's CPU
-        # work (screen, splice, audit parsing), another keeps its Lean process busy. The
-        # checker itself caps the processes at lean.workers.
+        # More checking tasks than Lean processes: while some do verify's CPU work (screen,
+        # splice, verdicts), others wait at the checker with their job ready, so a Lean
+        # process that frees up gets its next job at once. (Short checks come in bursts: two
+        # spare tasks per process were not always enough.) The checker itself caps the
+        # processes at lean.workers.
         tasks += [
             asyncio.create_task(self._guard(self.check_worker()))
-            for _ in range(2 * self.config.lean.workers)
+            for _ in range(_CHECK_TASKS_PER_WORKER * self.config.lean.workers)
         ]
         try:
             await self.done.wait()

@@ -4,7 +4,11 @@ Each process imports its header's import lines once (under `lean.header_timeout_
 import really loaded by running probe commands (the REPL ignores a bad import silently), and
 keeps one child environment per distinct options/opens part of a header. A job's commands then
 run in that environment, one after another, each in the environment the previous one left; the
-audits run last. At most `lean.workers` processes exist; an idle process of another import
+audits run last, each in the environment the commands left, sent together (one round trip).
+Two savings that change no answer: a job's first command (the suite's reference statement,
+the same for every sample of a problem) is elaborated once per process and its environment
+reused; and when the last command has errors the audits are not run (each comes back with
+`repl_error` "not run: ...", as from the one-shot backend). At most `lean.workers` processes exist; an idle process of another import
 block is evicted when a new block needs a slot.
 
 Failure policy (the caller never sees a pass from a broken process):
@@ -314,7 +318,12 @@ class ReplPool:
             if result.env is not None:
                 env = result.env
         audits: list[CommandResult] = []
-        if job.audits:
+        if job.audits and commands and protocol.classify(commands[-1]) == "lean_error":
+            # Audits judge a declaration Lean accepted; after errors they can say nothing
+            # (as the one-shot backend, which has no .olean to audit then).
+            reason = "not run: the last command has errors"
+            audits = [CommandResult(repl_error=reason) for _ in job.audits]
+        elif job.audits:
             # Every audit runs in the environment the commands left and none depends on
             # another's reply: send them together, one round trip for all.
             replies = await worker.process.requests_pipelined(

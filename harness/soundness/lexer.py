@@ -25,8 +25,11 @@ Lean's rules followed here (Lean 4 `Lean.Parser.Basic`):
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["Token", "tokenize", "code_tokens", "ident_parts"]
 
@@ -78,10 +81,12 @@ def _is_subscript_alnum(c: str) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
 def _is_id_first(c: str) -> bool:
     return c.isalpha() or c == "_" or _is_letter_like(c)
 
 
+@lru_cache(maxsize=4096)
 def _is_id_rest(c: str) -> bool:
     return (
         c.isalnum()
@@ -92,26 +97,88 @@ def _is_id_rest(c: str) -> bool:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Fast path: one compiled master regex for the common tokens. Its character classes are exact
+# only on a fixed set of "known" characters (ASCII and the blocks Lean proofs use: Latin-1,
+# Greek, subscripts, letter-like symbols, arrows, math operators, math alphanumerics), computed
+# at import from the predicates above. A token the master regex cannot settle exactly (it starts
+# or ends next to an unknown character, or it is a rare form: block comments, `'`, `` ` ``,
+# `r"..."`, `#`) is read by `_Lexer.step`, the reference implementation of Lean's rules.
+
+_KNOWN_RANGES = (
+    (0x00, 0x24F),  # ASCII, Latin-1, Latin Extended-A/B
+    (0x370, 0x3FF),  # Greek and Coptic
+    (0x1D00, 0x1DBF),  # phonetic extensions (ᵢ ... subscripts)
+    (0x1F00, 0x1FFF),  # polytonic Greek
+    (0x2000, 0x2BFF),  # punctuation, super/subscripts, letter-like, arrows, math operators, ...
+    (0x2C60, 0x2C7F),  # Latin Extended-C (ⱼ)
+    (0x2E00, 0x2E7F),  # supplemental punctuation
+    (0x3000, 0x303F),  # CJK symbols and punctuation
+    (0x1D400, 0x1D7FF),  # mathematical alphanumeric symbols
+)
+_KNOWN = frozenset(chr(o) for lo, hi in _KNOWN_RANGES for o in range(lo, hi + 1))
+
+
+def _char_class(chars: set[str]) -> str:
+    """A regex character class matching exactly `chars`."""
+    codes = sorted(ord(c) for c in chars)
+    parts: list[str] = []
+    k = 0
+    while k < len(codes):
+        lo = hi = codes[k]
+        while k + 1 < len(codes) and codes[k + 1] == hi + 1:
+            k += 1
+            hi = codes[k]
+        parts.append(f"\\U{lo:08x}" if lo == hi else f"\\U{lo:08x}-\\U{hi:08x}")
+        k += 1
+    return "[" + "".join(parts) + "]"
+
+
+_FIRST = _char_class({c for c in _KNOWN if _is_id_first(c)})
+_REST = _char_class({c for c in _KNOWN if _is_id_rest(c)})
+_DIGIT = _char_class({c for c in _KNOWN if c.isdigit()})
+# single characters that are a SYMBOL token wherever they start one (the master regex tries
+# every other alternative first, so `-` and `/` reach this only when no comment starts there)
+_SYMBOL_CHARS = _char_class(
+    {c for c in _KNOWN if c not in " \t\r\n\"'`#«r" and not _is_id_first(c) and not c.isdigit()}
+)
+_PART = f"(?:«[^»]*»?|{_FIRST}{_REST}*)"
+_UNKNOWN = "[^" + _char_class(set(_KNOWN))[1:]
+# after an identifier, `#` command or number: the next character, and the one after a `.`, are
+# known, so the classes above decided where the token ends exactly as the predicates would
+_GUARD = f"(?!{_UNKNOWN}|\\.{_UNKNOWN})"
+# Each match: whitespace, then one token. The group that matched names the token kind; `slow`
+# and `other` go to `_Lexer.step`. Possessive/atomic forms: a failed guard must not make the
+# regex settle for a shorter identifier; the token then falls through to `other`.
+_MASTER = re.compile(
+    r"[ \t\r\n]*+(?:"
+    f"(?P<{COMMENT}>--[^\\n]*+)"
+    f'|(?P<{STRING}>"(?:[^"\\\\]++|\\\\[\\s\\S])*+(?:"|\\\\?\\Z))'
+    r'|(?P<slow>/-|\'|`|r#*+")'  # block comments, char/name/raw-string literals
+    f"|(?P<{HASH_CMD}>(?>#{_FIRST}{_REST}*){_GUARD})"
+    f"|(?P<{IDENT}>(?>{_PART}(?:\\.{_PART})*){_GUARD})"
+    f"|(?P<{NUMBER}>(?>{_DIGIT}\\w*(?:\\.(?={_DIGIT})\\w*)?){_GUARD})"
+    f"|(?P<{SYMBOL}>{_SYMBOL_CHARS})"
+    r"|(?P<other>[\s\S])"
+    ")"
+)
+_BLOCK_MARK = re.compile(r"/-|-/")
+_NEWLINE = re.compile("\n")
+_new = object.__new__
+_set = object.__setattr__
+
+
 class _Lexer:
     def __init__(self, src: str) -> None:
         self.src = src
         self.n = len(src)
         self.tokens: list[Token] = []
-        # line starts, to compute (line, col) from an offset
-        self.line_starts = [0]
-        for i, ch in enumerate(src):
-            if ch == "\n":
-                self.line_starts.append(i + 1)
+        # offsets where lines start, to compute (line, col) from an offset
+        self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer(src)]
 
     def pos(self, offset: int) -> tuple[int, int]:
-        lo, hi = 0, len(self.line_starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.line_starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1, offset - self.line_starts[lo]
+        line = bisect_right(self.line_starts, offset)
+        return line, offset - self.line_starts[line - 1]
 
     def emit(self, kind: str, start: int, end: int, text: str | None = None) -> None:
         line, col = self.pos(start)
@@ -121,80 +188,107 @@ class _Lexer:
 
     def run(self) -> None:
         src, n = self.src, self.n
+        line_starts = self.line_starts
+        append = self.tokens.append
+        finditer = _MASTER.finditer
         i = 0
         while i < n:
-            c = src[i]
-            if c in " \t\r\n":
-                i += 1
-            elif src.startswith("--", i):
-                j = src.find("\n", i)
-                j = n if j < 0 else j
-                self.emit(COMMENT, i, j)
-                i = j
-            elif src.startswith("/-", i):
-                j = self.block_comment_end(i)
-                kind = (
-                    DOC
-                    if src.startswith(("/--", "/-!"), i) and not src.startswith("/--/", i)
-                    else COMMENT
+            for m in finditer(src, i):
+                kind = m.lastgroup
+                if kind == "slow" or kind == "other":
+                    start = m.start(kind)
+                    i = self.step(start)
+                    if i != m.end():
+                        break  # the token ended elsewhere: match afresh from there
+                    continue
+                start, end = m.span(kind)
+                line = bisect_right(line_starts, start)
+                # Token(...) without the frozen dataclass's per-field __init__: same object
+                tok = _new(Token)
+                _set(
+                    tok,
+                    "__dict__",
+                    {
+                        "kind": kind,
+                        "text": src[start:end],
+                        "start": start,
+                        "end": end,
+                        "line": line,
+                        "col": start - line_starts[line - 1],
+                    },
                 )
-                self.emit(kind, i, j)
-                i = j
-            elif c == '"':
-                i = self.string(i)
-            elif c == "'" and self.char_literal_end(i) is not None:
-                j = self.char_literal_end(i)
-                assert j is not None
+                append(tok)
+            else:
+                return  # the matches ran to the end (trailing whitespace matches nothing)
+
+    def step(self, i: int) -> int:
+        """Read the token at src[i] (not whitespace) the reference way; return where it ends."""
+        src, n = self.src, self.n
+        c = src[i]
+        if c in " \t\r\n":
+            return i + 1
+        if src.startswith("--", i):
+            j = src.find("\n", i)
+            j = n if j < 0 else j
+            self.emit(COMMENT, i, j)
+            return j
+        if src.startswith("/-", i):
+            j = self.block_comment_end(i)
+            kind = (
+                DOC
+                if src.startswith(("/--", "/-!"), i) and not src.startswith("/--/", i)
+                else COMMENT
+            )
+            self.emit(kind, i, j)
+            return j
+        if c == '"':
+            return self.string(i)
+        if c == "'":
+            j = self.char_literal_end(i)
+            if j is not None:
                 self.emit(CHAR, i, j)
-                i = j
-            elif c == "`":
-                i = self.name_literal(i)
-            elif c == "#" and i + 1 < n and _is_id_first(src[i + 1]):
-                j = i + 1
-                while j < n and _is_id_rest(src[j]):
-                    j += 1
-                self.emit(HASH_CMD, i, j)
-                i = j
-            elif c == "r" and self.raw_string_end(i) is not None:
-                j = self.raw_string_end(i)
-                assert j is not None
+                return j
+        if c == "`":
+            return self.name_literal(i)
+        if c == "#" and i + 1 < n and _is_id_first(src[i + 1]):
+            j = i + 1
+            while j < n and _is_id_rest(src[j]):
+                j += 1
+            self.emit(HASH_CMD, i, j)
+            return j
+        if c == "r":
+            j = self.raw_string_end(i)
+            if j is not None:
                 self.emit(STRING, i, j)
-                i = j
-            elif _is_id_first(c) or c == "«":
-                j = self.ident_end(i)
-                self.emit(IDENT, i, j)
-                i = j
-            elif c.isdigit():
-                j = i + 1
+                return j
+        if _is_id_first(c) or c == "«":
+            j = self.ident_end(i)
+            self.emit(IDENT, i, j)
+            return j
+        if c.isdigit():
+            j = i + 1
+            while j < n and (src[j].isalnum() or src[j] == "_"):
+                j += 1
+            # a decimal point followed by a digit belongs to the number (`1.5`)
+            if j + 1 < n and src[j] == "." and src[j + 1].isdigit():
+                j += 1
                 while j < n and (src[j].isalnum() or src[j] == "_"):
                     j += 1
-                # a decimal point followed by a digit belongs to the number (`1.5`)
-                if j + 1 < n and src[j] == "." and src[j + 1].isdigit():
-                    j += 1
-                    while j < n and (src[j].isalnum() or src[j] == "_"):
-                        j += 1
-                self.emit(NUMBER, i, j)
-                i = j
-            else:
-                self.emit(SYMBOL, i, i + 1)
-                i += 1
+            self.emit(NUMBER, i, j)
+            return j
+        self.emit(SYMBOL, i, i + 1)
+        return i + 1
 
     def block_comment_end(self, i: int) -> int:
-        src, n = self.src, self.n
         depth = 0
-        j = i
-        while j < n:
-            if src.startswith("/-", j):
+        for m in _BLOCK_MARK.finditer(self.src, i):
+            if m.group() == "/-":
                 depth += 1
-                j += 2
-            elif src.startswith("-/", j):
-                depth -= 1
-                j += 2
-                if depth == 0:
-                    return j
             else:
-                j += 1
-        return n  # unterminated: the rest of the text is comment (Lean: an error)
+                depth -= 1
+                if depth == 0:
+                    return m.end()
+        return self.n  # unterminated: the rest of the text is comment (Lean: an error)
 
     def string(self, i: int) -> int:
         src, n = self.src, self.n
@@ -274,20 +368,28 @@ class _Lexer:
             return j
 
 
-def tokenize(src: str) -> list[Token]:
-    """All tokens of `src` in source order, comments and strings included."""
+@lru_cache(maxsize=256)
+def _tokens(src: str) -> tuple[Token, ...]:
     lexer = _Lexer(src)
     lexer.run()
-    return lexer.tokens
+    return tuple(lexer.tokens)
+
+
+def tokenize(src: str) -> list[Token]:
+    """All tokens of `src` in source order, comments and strings included."""
+    # the screen and the splice read the same texts (header, statement, aux): lex each once
+    return list(_tokens(src))
 
 
 def code_tokens(src: str) -> list[Token]:
     """The tokens Lean elaborates: no comments, docstrings, strings or character literals."""
-    return [t for t in tokenize(src) if t.is_code]
+    return [t for t in _tokens(src) if t.is_code]
 
 
 def ident_parts(text: str) -> list[str]:
     """`Lean.«ofReduceBool»` -> ["Lean", "ofReduceBool"]: the name's components, unescaped."""
+    if "«" not in text:
+        return text.split(".")
     parts: list[str] = []
     buf = ""
     i = 0

@@ -18,18 +18,22 @@ Lean reads).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from harness.config import SoundnessConfig
 from harness.soundness.lexer import (
-    CHAR,
+    _KNOWN,
+    COMMENT,
     DOC,
     HASH_CMD,
     IDENT,
     NAME_LIT,
     STRING,
     Token,
+    _char_class,
     ident_parts,
     tokenize,
 )
@@ -249,6 +253,7 @@ _OPEN_TAIL = {"hiding", "renaming", "(", ")", "→", "=>"}
 _INVISIBLE_EXTRA = {0x115F, 0x1160, 0x3164, 0xFFA0, 0x034F, 0x17B4, 0x17B5, 0x2800}
 
 
+@lru_cache(maxsize=4096)
 def _is_invisible(c: str) -> bool:
     o = ord(c)
     if c in "\n\t\r":
@@ -263,18 +268,25 @@ def _is_invisible(c: str) -> bool:
     )
 
 
+# every character that may be invisible: the known characters that are, and all unknown ones
+# (checked one by one); one regex search over the text finds the first candidate
+_MAYBE_INVISIBLE = re.compile("[^" + _char_class({c for c in _KNOWN if not _is_invisible(c)})[1:])
+
+
 def _invisible(text: str, part: str) -> Rejection | None:
-    line, col = 1, 0
-    for c in text:
+    search = _MAYBE_INVISIBLE.search
+    m = search(text)
+    while m is not None:
+        offset = m.start()
+        c = text[offset]
         if _is_invisible(c):
+            line = text.count("\n", 0, offset) + 1
+            col = offset - (text.rfind("\n", 0, offset) + 1)
             name = unicodedata.name(c, f"U+{ord(c):04X}")
             return Rejection(
                 VerdictKind.REJECTED, "invisible_unicode", f"U+{ord(c):04X} {name}", line, col, part
             )
-        if c == "\n":
-            line, col = line + 1, 0
-        else:
-            col += 1
+        m = search(text, offset + 1)
     return None
 
 
@@ -317,6 +329,37 @@ def _open_is_scoped(toks: list[Token], i: int) -> bool:
     return False
 
 
+# Words the token rules below compare an identifier (or one of its components) with.
+_TRIGGER_WORDS = frozenset(
+    _SORRY
+    | set(_KEYWORD_RULES)
+    | set(_COMPONENT_RULES)
+    | {"eval", "set_option", "open", "deriving", "scoped", "native"}
+)
+# A cheap look at the raw text that finds something in every text where a token rule can fire
+# (false alarms only cost the token pass). Every rule needs one of: `#` (commands), a backquote
+# (name literals), `@` before `[` with only whitespace or comments between (attributes), `"`
+# (strings, `s!"..."`), `«` (escaped names hide words), `__harness` (reserved names), or one of
+# _TRIGGER_WORDS (ASCII letters, digits, `_`, and a final `?`) as an identifier component.
+# Such a component starts at its identifier's start or after a `.`, never right after an ASCII
+# letter, digit or `_` (every token that can end with one of those, identifier, number, `#`
+# command or name literal, would have taken the word in), and ends before a character that
+# cannot continue an identifier or a `.`, never before one of `\w'!?`. So _WORD, scanning left
+# to right, matches exactly that word: no earlier match runs into it, and it stops at its end.
+_TRIGGER_CHARS = re.compile(r'[#`"«]|@(?=[ \t\r\n]*(?:\[|/-|--))')
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\??")
+assert all(_WORD.fullmatch(w) for w in _TRIGGER_WORDS)
+
+
+def _may_fire(text: str) -> bool:
+    """False only if no token rule of _findings can fire on `text`."""
+    return (
+        _TRIGGER_CHARS.search(text) is not None
+        or "__harness" in text
+        or not _TRIGGER_WORDS.isdisjoint(_WORD.findall(text))
+    )
+
+
 def _findings(
     text: str, config: SoundnessConfig, part: str, allow_bare_open: bool = False
 ) -> list[Rejection]:
@@ -324,9 +367,11 @@ def _findings(
     bad = _invisible(text, part)
     if bad:
         found.append(bad)
+    if not _may_fire(text):
+        return found  # no token below can fire (see _may_fire)
     all_toks = tokenize(text)
     # code plus string/char literals (values of `set_option`); comments and docs never count
-    toks = [t for t in all_toks if t.is_code or t.kind in (STRING, CHAR)]
+    toks = [t for t in all_toks if t.kind not in (COMMENT, DOC)]
 
     def add(rule: str, tok: Token, shown: str | None = None) -> None:
         if rule == _NATIVE_RULE and config.allow_native_decide:

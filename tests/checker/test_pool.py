@@ -437,3 +437,18 @@ def test_a_repeated_first_command_is_elaborated_once_and_audits_share_one_env(tm
         audits = [r for r in sent if r["cmd"] in ("#print axioms e", "#check e")][2 * i : 2 * i + 2]
         assert [a["env"] for a in audits] == [result.commands[1].env] * 2
         assert len(result.audits) == 2
+
+
+def test_audits_are_not_run_after_a_failed_command(tmp_path):
+    config, log = double_config(
+        tmp_path, {"rules": [{"match": "broken_marker", "error": "unknown identifier"}]}
+    )
+    job = LeanJob(
+        MATHLIB, ("theorem f : 6 = 6 := by exact broken_marker",), ("#print axioms f", "#check f")
+    )
+    (result,), _ = run_jobs(config, [job])
+    assert result.outcome == "ok"
+    assert protocol.classify(result.commands[0]) == "lean_error"
+    assert [a.repl_error for a in result.audits] == ["not run: the last command has errors"] * 2
+    (sent,) = requests_by_pid(log).values()
+    assert not any(r["cmd"] in ("#print axioms f", "#check f") for r in sent)

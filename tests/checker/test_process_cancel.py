@@ -5,6 +5,7 @@ when the reply and the cancel met (CPython gh-86296), sending a cancelled check 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 
 import pytest
@@ -56,3 +57,35 @@ def test_a_cancel_racing_the_reply_is_never_swallowed(tmp_path, steps):
         assert ended == "cancelled"
     else:
         assert ended == "returned"  # it had finished before the cancel: nothing to cancel
+
+
+STRAY_BLANKS_REPL = r"""
+import sys
+for line in sys.stdin:
+    if line.strip():
+        # blank lines before the reply, a multi-line reply, then the blank line that ends it
+        sys.stdout.write('\n\n{\n  "env": 7,\n  "messages": []\n}\n\n')
+        sys.stdout.flush()
+"""
+
+
+def test_replies_are_read_whole_and_pipelined_in_order(tmp_path):
+    async def scenario() -> list[dict]:
+        process = ReplProcess(
+            [sys.executable, "-c", STRAY_BLANKS_REPL],
+            tmp_path,
+            tmp_path / "scratch",
+            memory_mb=4096,
+            file_size_mb=64,
+        )
+        await process.start()
+        try:
+            one = await process.request(protocol.encode_command("a"), 10.0)
+            two = await process.requests_pipelined(
+                [protocol.encode_command("b"), protocol.encode_command("c")], 10.0
+            )
+            return [one, *two]
+        finally:
+            await process.close()
+
+    assert asyncio.run(scenario()) == [{"env": 7, "messages": []}] * 3
