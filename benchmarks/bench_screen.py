@@ -8,7 +8,10 @@ problem made from the answer's own header and statement, screens it with the def
 (native_decide off), and prints the refusals by rule. Target: none for DeepSeek-Prover-V2; for
 Kimina only native_decide, listed by name. When present, the 17,568 labelled attempts of
 three smaller provers (proofs-nonoverlapping-failures-minif2f-test) are screened too, with
-refusals split by whether the attempt passed in its authors' checker.
+refusals split by whether the attempt passed in its authors' checker, and the same 17,568
+answers are also read the way benchmarks/bench_pipeline.py serves them (fences stripped, wrapped
+in a chat reply with the suite's statement, against the suite's problem). For each corpus the
+CPU of splice and of the screen is printed per answer (target: both together < 0.4 ms).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import collections
 import gzip
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -41,7 +45,37 @@ def corpus_files(shared: Path) -> dict[str, list[Path]]:
     }
 
 
-def screen_solution(path: Path, config: SoundnessConfig) -> tuple[str, str | None, str]:
+class StageTimes:
+    """CPU seconds spent in splice and in the screen, and how many answers got that far."""
+
+    def __init__(self) -> None:
+        self.splice = 0.0
+        self.screen = 0.0
+        self.answers = 0
+
+    def run(self, problem: Problem, found: Candidate, config: SoundnessConfig):
+        """splice + screen of one extracted answer, timed; the screen's refusal or None."""
+        t0 = time.process_time()
+        spliced = splice(problem, found)
+        t1 = time.process_time()
+        bad = screen(screened_candidate(spliced, found), config, header=problem.header)
+        t2 = time.process_time()
+        self.splice += t1 - t0
+        self.screen += t2 - t1
+        self.answers += 1
+        return bad
+
+    def describe(self) -> str:
+        n = max(self.answers, 1)
+        return (
+            f"per answer: splice {1000 * self.splice / n:.3f} ms, "
+            f"screen {1000 * self.screen / n:.3f} ms"
+        )
+
+
+def screen_solution(
+    path: Path, config: SoundnessConfig, times: StageTimes | None = None
+) -> tuple[str, str | None, str]:
     """(theorem name, refusing rule or None, detail) for one solution file, as a run sees it."""
     text = path.read_text(encoding="utf-8")
     name = path.stem
@@ -53,8 +87,7 @@ def screen_solution(path: Path, config: SoundnessConfig) -> tuple[str, str | Non
     found = extract_proof(text, problem.decl_name)
     if not isinstance(found, Candidate):
         return name, "no_proof", found.reason
-    spliced = splice(problem, found)
-    bad = screen(screened_candidate(spliced, found), config, header=problem.header)
+    bad = (times or StageTimes()).run(problem, found, config)
     if bad is None:
         return name, None, ""
     return name, bad.rule, bad.describe()
@@ -75,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         by_rule: dict[str, list[str]] = collections.defaultdict(list)
         details: dict[str, str] = {}
+        times = StageTimes()
         for path in files:
-            name, rule, detail = screen_solution(path, config)
+            name, rule, detail = screen_solution(path, config, times)
             if rule is not None:
                 by_rule[rule].append(name)
                 details[name] = detail
@@ -97,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(
             f"{corpus}: {len(files)} solutions, {refused} refused "
-            f"({seconds:.2f} s, {1000 * seconds / max(len(files), 1):.1f} ms each)"
+            f"({seconds:.2f} s, {1000 * seconds / max(len(files), 1):.1f} ms each; "
+            f"{times.describe()})"
         )
         for rule in sorted(by_rule):
             names = sorted(by_rule[rule])
@@ -108,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     attempts = attempts / "minif2f_test_attempts.jsonl.gz"
     if attempts.is_file() and not args.json:
         screen_attempts(attempts, config)
+        suite = shared / "benchmarks" / "minif2f-deepseek-prover-v1.5" / "minif2f.jsonl"
+        if suite.is_file():
+            time_pipeline_answers(attempts, suite, config)
     return 0
 
 
@@ -116,6 +154,7 @@ def screen_attempts(path: Path, config: SoundnessConfig) -> None:
     t0 = time.perf_counter()
     counts: collections.Counter[tuple[str, bool]] = collections.Counter()
     passed_native: set[str] = set()
+    times = StageTimes()
     rows = 0
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for line in f:
@@ -132,20 +171,54 @@ def screen_attempts(path: Path, config: SoundnessConfig) -> None:
             if not isinstance(found, Candidate):
                 counts[("(no proof extracted)", bool(row["passed"]))] += 1
                 continue
-            spliced = splice(problem, found)
-            bad = screen(screened_candidate(spliced, found), config, header=problem.header)
+            bad = times.run(problem, found, config)
             if bad is not None:
                 counts[(bad.rule, bool(row["passed"]))] += 1
                 if row["passed"] and bad.rule == "native_decide":
                     passed_native.add(name)
     seconds = time.perf_counter() - t0
-    print(f"Labelled attempts (3 provers): {rows} ({seconds:.1f} s)")
+    print(f"Labelled attempts (3 provers): {rows} ({seconds:.1f} s; {times.describe()})")
     for (rule, passed), n in sorted(counts.items(), key=lambda kv: (not kv[0][1], -kv[1])):
         print(f"  {rule} ({'passed' if passed else 'failed'} attempts): {n}")
     if passed_native:
         print(
             f"  passed attempts refused for native_decide, problems: {', '.join(sorted(passed_native))}"
         )
+
+
+def time_pipeline_answers(path: Path, suite_path: Path, config: SoundnessConfig) -> None:
+    """The same attempts as bench_pipeline.py's prover double serves them, against the suite."""
+    from harness.config import Config
+    from harness.suites import load_suite
+
+    suite = load_suite(str(suite_path), Config())
+    problems = {p.name: p for p in suite.problems if p.split == "test"}
+    statement = re.compile(r"^theorem\s+([^\s:(]+)[\s\S]*?:=", re.M)
+    times = StageTimes()
+    refused: collections.Counter[str] = collections.Counter()
+    rows = 0
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            problem = problems.get(row["name"])
+            if problem is None:
+                continue
+            rows += 1
+            body = re.sub(r"^\s*```\w*\s*$", "", row["raw_proof"], flags=re.M).strip()
+            if not row["passed"]:
+                body += "\n  -- bench: the corpus marks this answer as failing"
+            found = statement.search(problem.statement)
+            code = f"{found.group(0) if found else ''} by\n  {body}"
+            answer = f"Here is the proof.\n```lean4\n{code}\n```"
+            candidate = extract_proof(answer, problem.decl_name)
+            if not isinstance(candidate, Candidate):
+                continue
+            bad = times.run(problem, candidate, config)
+            if bad is not None:
+                refused[bad.rule] += 1
+    print(f"Attempts as bench_pipeline serves them: {rows} ({times.describe()})")
+    for rule, n in refused.most_common():
+        print(f"  {rule}: {n}")
 
 
 if __name__ == "__main__":

@@ -386,6 +386,10 @@ class ReplPool:
                     await asyncio.shield(self._release(worker, discard=True))
                 raise
             await self._release(worker, discard=False)
+            # Let a check waiting for this process send its job first: otherwise this task
+            # goes on to its verdict and to preparing its next candidate (milliseconds of CPU)
+            # while the process it just freed sits idle.
+            await asyncio.sleep(0)
             return result
         self.stats["checker_errors"] += 1
         return LeanJobResult(

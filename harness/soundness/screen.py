@@ -307,7 +307,9 @@ def _option_findings(toks: list[Token], i: int, config: SoundnessConfig) -> tupl
     limits["maxRecDepth"] = ("max_rec_depth", config.max_rec_depth)
     if name in limits:
         rule, limit = limits[name]
-        if value is None or value.kind != "number" or not value.text.isdigit():
+        # ASCII digits only: `400²000` is a number token whose text `isdigit` but `int` refuses
+        digits = value is not None and value.text.isascii() and value.text.isdigit()
+        if value is None or value.kind != "number" or not digits:
             return rule, shown
         n = int(value.text)
         if limit and (n == 0 or n > limit):
