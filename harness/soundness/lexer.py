@@ -368,7 +368,7 @@ class _Lexer:
             return j
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)  # a run re-reads a few texts (header, statement, aux): small
 def _tokens(src: str) -> tuple[Token, ...]:
     lexer = _Lexer(src)
     lexer.run()
