@@ -42,10 +42,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.checker import protocol
-from harness.checker.process import kill_group, lean_environment, limits_preexec
+from harness.checker.process import kill_group, lean_environment, limits_preexec, open_workspace
 from harness.checker.toolchain import project_versions
 from harness.config import Config
-from harness.errors import CheckerError, ReplCrashed, ReplTimeout
+from harness.errors import ReplCrashed, ReplTimeout
 from harness.types import CommandResult, LeanJob, LeanJobResult, LeanMessage
 
 __all__ = ["OneShotChecker", "layout_file", "FileLayout"]
@@ -129,17 +129,7 @@ class OneShotChecker:
         }
 
     async def __aenter__(self) -> OneShotChecker:
-        if not self.project_dir.is_dir():
-            raise CheckerError(
-                f"lean.project_dir {self.lean.project_dir}: no such directory "
-                "(point it at a Lake project, or run `harness setup`)"
-            )
-        if self.lean.scratch_dir:
-            self._scratch = Path(self.lean.scratch_dir).resolve()
-            self._scratch.mkdir(parents=True, exist_ok=True)
-        else:
-            self._scratch = Path(tempfile.mkdtemp(prefix="harness-lean-"))
-            self._own_scratch = True
+        self._scratch, self._own_scratch = open_workspace(self.lean)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

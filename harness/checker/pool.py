@@ -27,14 +27,13 @@ import asyncio
 import contextlib
 import itertools
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.checker import protocol
-from harness.checker.process import ReplProcess
+from harness.checker.process import ReplProcess, open_workspace
 from harness.checker.toolchain import project_versions
 from harness.config import Config
 from harness.errors import CheckerError, ReplCrashed, ReplTimeout
@@ -117,17 +116,7 @@ class ReplPool:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def __aenter__(self) -> ReplPool:
-        if not self.project_dir.is_dir():
-            raise CheckerError(
-                f"lean.project_dir {self.lean.project_dir}: no such directory "
-                "(point it at a Lake project, or run `harness setup`)"
-            )
-        if self.lean.scratch_dir:
-            self._scratch = Path(self.lean.scratch_dir).resolve()
-            self._scratch.mkdir(parents=True, exist_ok=True)
-        else:
-            self._scratch = Path(tempfile.mkdtemp(prefix="harness-lean-"))
-            self._own_scratch = True
+        self._scratch, self._own_scratch = open_workspace(self.lean)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -14,13 +14,15 @@ import contextlib
 import os
 import resource
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.checker import protocol
-from harness.errors import ReplCrashed, ReplTimeout
+from harness.config import LeanConfig
+from harness.errors import CheckerError, ReplCrashed, ReplTimeout
 
 __all__ = ["ReplProcess", "lean_environment", "limits_preexec", "kill_group", "ENV_ALLOW"]
 
@@ -50,6 +52,21 @@ ENV_ALLOW_PREFIXES = ("LAKE", "LC_")
 
 # Lean's replies can carry large infotrees; one line may be long.
 _STREAM_LIMIT = 64 * 1024 * 1024
+
+
+def open_workspace(lean: LeanConfig) -> tuple[Path, bool]:
+    """Check that `lean.project_dir` exists; return the scratch directory for Lean's temporary
+    files and whether it was made here (and is removed on close)."""
+    if not Path(lean.project_dir).is_dir():
+        raise CheckerError(
+            f"lean.project_dir {lean.project_dir}: no such directory "
+            "(point it at a Lake project, or run `harness setup`)"
+        )
+    if lean.scratch_dir:
+        scratch = Path(lean.scratch_dir).resolve()
+        scratch.mkdir(parents=True, exist_ok=True)
+        return scratch, False
+    return Path(tempfile.mkdtemp(prefix="harness-lean-")), True
 
 
 def lean_environment(
