@@ -427,8 +427,16 @@ def _as_tactic_proof(body: str) -> str | None:
     lines = body.split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
+    # A column-0 comment after the script is the model's remark, not part of the block.
+    while len(lines) > 1 and (not lines[-1].strip() or lines[-1].startswith("--")):
+        lines.pop()
     first, rest = lines[0], lines[1:]
-    indents = [len(ln) - len(ln.lstrip(" ")) for ln in rest if ln.strip()]
+    # Comments may sit at any column; only code lines tell the script's indentation.
+    indents = [
+        len(ln) - len(ln.lstrip(" "))
+        for ln in rest
+        if ln.strip() and not ln.lstrip().startswith("--")
+    ]
     if first[:1] not in (" ", "\t") and indents and min(indents) > 0:
         lines = [" " * min(indents) + first, *rest]
     else:

@@ -387,11 +387,6 @@ def test_continuations_that_go_on_with_other_theorems_are_cut(attempts):
     assert "theorem" not in found.proof and "stopped where the proof ends" in found.note
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a column-0 comment after the proof is kept and re-indents every line after the "
-    "first by 2, so `have h₁₁` lands inside `have h₁₀`",
-)
 def test_continuation_followed_by_a_column_0_comment_keeps_its_indentation(attempts):
     # The proof (31 lines), a blank line, "-- The following lines are used to verify ...",
     # then sixteen `example`s.
