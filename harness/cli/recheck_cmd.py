@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from-dir", metavar="DIR", help="load the suite from this local folder")
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout, one per attempt")
     p.add_argument(
+        "--config", metavar="FILE", help="use this config instead of the run's config.yaml"
+    )
+    p.add_argument(
         "--set",
         dest="overrides",
         metavar="KEY=VALUE",
@@ -48,8 +51,10 @@ def run(args: argparse.Namespace) -> int:
     record = RunRecord(run_dir)
     if not record.attempts_path.exists():
         raise RecordError(f"{run_dir}: no attempts.jsonl (not a run directory?)")
-    config_path = run_dir / "config.yaml"
-    config = load_config(config_path if config_path.exists() else None, args.overrides)
+    config_path = Path(args.config) if args.config else run_dir / "config.yaml"
+    if args.config is None and not config_path.exists():
+        config_path = None
+    config = load_config(config_path, args.overrides)
     suite = load_suite(args.suite or config.suite, config, from_dir=args.from_dir)
     problems = {p.name: p for p in suite.problems}
 
