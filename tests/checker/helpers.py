@@ -72,8 +72,8 @@ def process_state(pid: int) -> str | None:
     return None
 
 
-def zombie_children() -> list[int]:
-    """Our own children that are zombies (exited, never reaped)."""
+def children() -> list[tuple[int, str, bytes]]:
+    """Our own child processes from /proc: (pid, state letter, command line)."""
     me = str(os.getpid())
     found = []
     for entry in Path("/proc").iterdir():
@@ -81,9 +81,20 @@ def zombie_children() -> list[int]:
             continue
         try:
             status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == me and fields.get("State", "").strip().startswith("Z"):
-            found.append(int(entry.name))
+        if fields.get("PPid", "").strip() == me:
+            found.append((int(entry.name), fields.get("State", "").strip()[:1], cmdline))
     return found
+
+
+def zombie_children() -> list[int]:
+    """Our own children that are zombies (exited, never reaped)."""
+    return [pid for pid, state, _ in children() if state == "Z"]
+
+
+def live_doubles() -> list[int]:
+    """Our children running the REPL double and not yet exited."""
+    return [pid for pid, state, cmd in children() if state != "Z" and b"fake_repl.py" in cmd]

@@ -16,6 +16,7 @@ from harness.errors import CheckerError
 from harness.types import LeanJob
 from tests.checker.helpers import (
     double_config,
+    live_doubles,
     process_state,
     read_log,
     requests_by_pid,
@@ -40,25 +41,6 @@ def run_jobs(config, jobs, concurrent=False):
             return results, dict(checker.stats)
 
     return asyncio.run(go())
-
-
-def live_doubles() -> list[int]:
-    """Our children running the REPL double, from /proc."""
-    me = str(os.getpid())
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == me and b"fake_repl.py" in cmdline:
-            if not fields.get("State", "").strip().startswith("Z"):
-                found.append(int(entry.name))
-    return found
 
 
 def assert_all_reaped(log):
@@ -376,7 +358,6 @@ def test_versions_read_from_the_project(tmp_path):
     config, _ = double_config(tmp_path)
     checker = open_checker(config)
     assert checker.versions() == {"lean_toolchain": "unknown", "mathlib_rev": "unknown"}
-    from pathlib import Path
 
     main_project = Path(__file__).resolve().parents[2] / "lean_project"
     config2, _ = double_config(tmp_path, project_dir=str(main_project))
