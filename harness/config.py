@@ -103,6 +103,9 @@ class LeanConfig:
     )
     backend: str = "repl"  # "repl" (a pool of REPL processes) or "oneshot" (`lake env lean --json`)
     workers: int = 2  # REPL processes at most; each holds Mathlib (~6.5 GB)
+    # jobs queued on one REPL at once: with 2, Lean starts the next job while the harness
+    # reads the last reply, so it never waits for the harness; 1 sends one job at a time
+    pipeline_depth: int = 2
     timeout_s: float = 120.0  # wall clock per check
     header_timeout_s: float = 900.0  # wall clock for a process's import
     memory_mb: int = 12288  # address-space limit per process; Mathlib needs ~9 GB of it
@@ -167,6 +170,7 @@ _POSITIVE = {
     "prover.n",
     "search.samples",
     "lean.workers",
+    "lean.pipeline_depth",
     "lean.timeout_s",
     "lean.header_timeout_s",
     "lean.memory_mb",

@@ -26,6 +26,7 @@ __all__ = [
     "CheckerError",
     "ReplCrashed",
     "ReplTimeout",
+    "ReplInterrupted",
     "RecordError",
     "PrerequisiteError",
 ]
@@ -71,6 +72,11 @@ class ReplCrashed(CheckerError):
 
 class ReplTimeout(CheckerError):
     """The REPL did not answer within its time limit."""
+
+
+class ReplInterrupted(CheckerError):
+    """The REPL was stopped before it answered this request, because of another request
+    queued on it (a timeout, a crash, a cancel): not this request's fault; retry elsewhere."""
 
 
 class RecordError(HarnessError):

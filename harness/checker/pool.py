@@ -8,14 +8,21 @@ audits run last, each in the environment the commands left, sent together (one r
 Two savings that change no answer: a job's first command (the suite's reference statement,
 the same for every sample of a problem) is elaborated once per process and its environment
 reused; and when the last command has errors the audits are not run (each comes back with
-`repl_error` "not run: ...", as from the one-shot backend). At most `lean.workers` processes exist; an idle process of another import
-block is evicted when a new block needs a slot.
+`repl_error` "not run: ...", as from the one-shot backend). At most `lean.workers` processes
+exist; an idle process of another import block is evicted when a new block needs a slot.
+
+Up to `lean.pipeline_depth` jobs use one process at once (when every process is busy): their
+requests are written as soon as they are ready and Lean answers them in order, so it finds the
+next one waiting the moment it finishes a reply instead of waiting for the harness to read it
+and decide. A job's time limit counts from when Lean reaches its request.
 
 Failure policy (the caller never sees a pass from a broken process):
-- wall-clock expiry (`job.timeout_s` or `lean.timeout_s`): the process group is killed and the
-  slot freed → outcome "timeout";
+- wall-clock expiry (`job.timeout_s` or `lean.timeout_s`, Lean's time on the job's own
+  requests): the process group is killed and the slot freed → outcome "timeout";
 - EOF, non-zero exit, unparsable output: the process is discarded and the job retried once on a
   fresh process; a second failure → outcome "checker_error" with a one-line reason;
+- a job in line behind a job that timed out, crashed or was cancelled never reached Lean: it is
+  put back (on another process) without using up its retry;
 - a process is replaced after `lean.recycle_after` checks (the REPL never frees environments).
 A REPL-level `{"message": ...}` reply to a command is an answer, not a crash: it is recorded as
 that command's `repl_error`, and the following commands run in the last environment Lean gave.
@@ -36,7 +43,7 @@ from harness.checker import protocol
 from harness.checker.process import ReplProcess, open_workspace
 from harness.checker.toolchain import project_versions
 from harness.config import Config
-from harness.errors import CheckerError, ReplCrashed, ReplTimeout
+from harness.errors import CheckerError, ReplCrashed, ReplInterrupted, ReplTimeout
 from harness.types import CommandResult, LeanJob, LeanJobResult, LeanMessage
 
 __all__ = ["ReplPool", "HeaderInvalid", "BASE_PROBE"]
@@ -45,6 +52,9 @@ __all__ = ["ReplPool", "HeaderInvalid", "BASE_PROBE"]
 BASE_PROBE = "#check Nat"
 # First-command results remembered per process: enough for the problems in flight at once.
 _FIRST_RESULTS_KEPT = 64
+# Times a job may be put back because another job stopped its process (each stop is some
+# other job's timeout or crash, so this only bounds a pathological run).
+_INTERRUPTIONS_MAX = 8
 
 
 class HeaderInvalid(CheckerError):
@@ -59,15 +69,21 @@ class HeaderInvalid(CheckerError):
 class _Worker:
     key: tuple[str, ...]
     process: ReplProcess
-    busy: bool = True
+    jobs: int = 1  # jobs using the process now (at most lean.pipeline_depth)
+    retiring: bool = False  # takes no new job; closed when its last job leaves
     ready: bool = False
+    preparing: bool = False
+    setup: asyncio.Lock = field(default_factory=asyncio.Lock)
     base_env: int | None = None
     # non-import header text -> (env id, messages Lean gave for it, in header coordinates)
     header_envs: dict[str, tuple[int | None, tuple[LeanMessage, ...]]] = field(default_factory=dict)
     checks: int = 0
     last_used: float = 0.0
-    # (env, text) of a job's first command -> its result, oldest first (see _run_on)
-    first_results: dict[tuple[int | None, str], CommandResult] = field(default_factory=dict)
+    # (env, text) of a job's first command -> its result (a future while Lean works on it, so
+    # a job queued behind waits for it instead of sending it again), oldest first (see _run_on)
+    first_results: dict[tuple[int | None, str], asyncio.Future[CommandResult]] = field(
+        default_factory=dict
+    )
 
 
 def _modules(import_lines: tuple[str, ...]) -> list[str]:
@@ -107,6 +123,7 @@ class ReplPool:
             "timeouts": 0,
             "crashes": 0,
             "retries": 0,
+            "interruptions": 0,
             "checker_errors": 0,
             "processes_started": 0,
             "imports": 0,
@@ -161,18 +178,34 @@ class ReplPool:
         return worker
 
     async def _acquire(self, key: tuple[str, ...], fresh: bool) -> _Worker:
+        """A process for `key`: an idle one, else a new one while there are free slots, else a
+        place in line on a busy one (`lean.pipeline_depth`), else evict an idle process of
+        another import block. `fresh`: a new process only (a retry after a crash)."""
+        depth = self.lean.pipeline_depth
         async with self._cond:
             while True:
                 if self._closed:
                     raise CheckerError("the Lean checker is closed")
                 if not fresh:
-                    for worker in self._workers:
-                        if not worker.busy and worker.key == key:
-                            worker.busy = True
-                            return worker
+                    usable = [
+                        w
+                        for w in self._workers
+                        if w.key == key and w.jobs < depth and not w.retiring
+                    ]
+                    best = min(usable, key=lambda w: w.jobs, default=None)
+                    # a job in line waits for the one ahead: an idle or new process is better
+                    if best is not None and (
+                        best.jobs == 0 or len(self._workers) >= self.lean.workers
+                    ):
+                        best.jobs += 1
+                        return best
                 if len(self._workers) < self.lean.workers:
                     return self._new_worker(key)
-                idle = [w for w in self._workers if not w.busy and (fresh or w.key != key)]
+                idle = [
+                    w
+                    for w in self._workers
+                    if w.jobs == 0 and not w.retiring and (fresh or w.key != key)
+                ]
                 if idle:
                     victim = min(idle, key=lambda w: w.last_used)
                     self._workers.remove(victim)
@@ -187,23 +220,27 @@ class ReplPool:
 
     async def _release(self, worker: _Worker, discard: bool) -> None:
         worker.last_used = time.monotonic()
-        if discard or worker.checks >= self.lean.recycle_after:
-            await worker.process.close()
-            async with self._cond:
-                if worker in self._workers:
-                    self._workers.remove(worker)
-                self._cond.notify(1)
-            return
-        # One waiter suffices: any waiter can use a free slot (reuse, or evict and replace).
         async with self._cond:
-            worker.busy = False
-            self._cond.notify(1)
+            worker.jobs -= 1
+            if discard or worker.checks >= self.lean.recycle_after:
+                worker.retiring = True
+            closing = worker.retiring and worker.jobs == 0
+            if not closing:
+                self._cond.notify_all()  # a free place in line: only a same-key waiter can use it
+                return
+        # Closed before its slot is given up: never more than lean.workers processes alive.
+        await worker.process.close()
+        async with self._cond:
+            if worker in self._workers:
+                self._workers.remove(worker)
+            self._cond.notify_all()
 
     # -- preparing a process ----------------------------------------------------------------------
 
     async def _prepare(self, worker: _Worker) -> None:
         """Start the process, import once, and prove the imports loaded."""
         process = worker.process
+        worker.preparing = True
         await process.start()
         self.stats["processes_started"] += 1
         self.stats["imports"] += 1
@@ -271,13 +308,23 @@ class ReplPool:
     async def _run_on(
         self, worker: _Worker, parts: protocol.HeaderParts, job: LeanJob, timeout: float
     ) -> LeanJobResult:
-        if not worker.ready:
-            await self._prepare(worker)
-        env, header_messages = await self._header_env(worker, parts)
-        # The check's time and wall-clock limit start here: a process's one-time import is not
-        # charged to whichever proof happened to come first.
-        started = time.monotonic()
-        deadline = started + timeout
+        async with worker.setup:  # one job prepares a process; a job in line waits for it
+            if not worker.ready:
+                if worker.preparing:  # the job that prepared it failed: it is gone
+                    raise ReplInterrupted("the REPL failed to start for another job")
+                await self._prepare(worker)
+            env, header_messages = await self._header_env(worker, parts)
+        # The check's time limit counts Lean's time on this job's own requests: neither a
+        # process's one-time import nor the time spent in line behind another job is charged.
+        spent = 0.0
+        process = worker.process
+
+        async def send(texts: list[str], env: int | None) -> list[dict[str, Any]]:
+            nonlocal spent
+            objs = [protocol.encode_command(text, env) for text in texts]
+            replies, seconds = await process.exchange(objs, timeout - spent)
+            spent += seconds
+            return replies
 
         first, *rest = job.commands or ("",)
         commands: list[CommandResult] = []
@@ -285,24 +332,31 @@ class ReplPool:
             # The first command (the suite's reference statement) repeats for every sample of a
             # problem; in one environment the same text gives the same result and a new,
             # immutable environment, so it is elaborated once per process and reused.
-            cached = worker.first_results.get((env, first))
-            if cached is None:
-                reply = await worker.process.request(
-                    protocol.encode_command(first, env), deadline - time.monotonic()
-                )
-                cached = protocol.decode_reply(reply)
-                if cached.env is not None and cached.repl_error is None:
-                    worker.first_results[(env, first)] = cached
-                    if len(worker.first_results) > _FIRST_RESULTS_KEPT:
-                        del worker.first_results[next(iter(worker.first_results))]
+            key = (env, first)
+            pending = worker.first_results.get(key)
+            if pending is None:
+                pending = asyncio.get_running_loop().create_future()
+                worker.first_results[key] = pending
+                if len(worker.first_results) > _FIRST_RESULTS_KEPT:
+                    del worker.first_results[next(iter(worker.first_results))]
+                try:
+                    cached = protocol.decode_reply((await send([first], env))[0])
+                except BaseException:
+                    worker.first_results.pop(key, None)
+                    pending.set_exception(ReplInterrupted("the REPL failed on another job"))
+                    pending.exception()  # retrieved: no "never retrieved" warning without waiters
+                    raise
+                if cached.env is None or cached.repl_error is not None:
+                    worker.first_results.pop(key, None)  # not reusable; the waiters may use it
+                pending.set_result(cached)
+            else:
+                # shield: a cancel of this job must not cancel the job computing it
+                cached = await asyncio.shield(pending)
             commands.append(cached)
             if cached.env is not None:
                 env = cached.env
         for text in rest:
-            reply = await worker.process.request(
-                protocol.encode_command(text, env), deadline - time.monotonic()
-            )
-            result = protocol.decode_reply(reply)
+            result = protocol.decode_reply((await send([text], env))[0])
             commands.append(result)
             if result.env is not None:
                 env = result.env
@@ -315,17 +369,13 @@ class ReplPool:
         elif job.audits:
             # Every audit runs in the environment the commands left and none depends on
             # another's reply: send them together, one round trip for all.
-            replies = await worker.process.requests_pipelined(
-                [protocol.encode_command(text, env) for text in job.audits],
-                deadline - time.monotonic(),
-            )
-            audits = [protocol.decode_reply(reply) for reply in replies]
+            audits = [protocol.decode_reply(reply) for reply in await send(list(job.audits), env)]
         worker.checks += 1
         return LeanJobResult(
             outcome="ok",
             commands=tuple(commands),
             audits=tuple(audits),
-            seconds=time.monotonic() - started,
+            seconds=spent,
             header_messages=header_messages,
         )
 
@@ -336,14 +386,17 @@ class ReplPool:
         timeout = job.timeout_s or self.lean.timeout_s
         self.stats["checks"] += 1
         failure = ""
-        known_bad = self._invalid.get(parts.imports)
-        if known_bad is not None:
-            self.stats["checker_errors"] += 1
-            return LeanJobResult(
-                outcome="checker_error", error=str(known_bad), header_messages=known_bad.messages
-            )
-        for attempt in range(2):
-            worker = await self._acquire(parts.imports, fresh=attempt > 0)
+        crashes = interruptions = 0
+        while True:
+            known_bad = self._invalid.get(parts.imports)
+            if known_bad is not None:
+                self.stats["checker_errors"] += 1
+                return LeanJobResult(
+                    outcome="checker_error",
+                    error=str(known_bad),
+                    header_messages=known_bad.messages,
+                )
+            worker = await self._acquire(parts.imports, fresh=crashes > 0)
             try:
                 result = await self._run_on(worker, parts, job, timeout)
             except ReplTimeout as exc:
@@ -355,20 +408,27 @@ class ReplPool:
             except HeaderInvalid as exc:
                 await self._release(worker, discard=True)
                 self._invalid[parts.imports] = exc
-                self.stats["checker_errors"] += 1
-                return LeanJobResult(
-                    outcome="checker_error",
-                    seconds=time.monotonic() - started,
-                    error=str(exc),
-                    header_messages=exc.messages,
-                )
+                continue  # reported as above
+            except ReplInterrupted as exc:
+                # Another job's timeout or crash stopped the process before Lean reached this
+                # one: not this job's failure, so it does not use up its retry.
+                await self._release(worker, discard=True)
+                self.stats["interruptions"] += 1
+                interruptions += 1
+                if interruptions <= _INTERRUPTIONS_MAX:
+                    continue
+                failure = f"{exc} ({interruptions} times)"
+                break
             except ReplCrashed as exc:
                 await self._release(worker, discard=True)
                 self.stats["crashes"] += 1
                 failure = str(exc)
-                if attempt == 0:
+                crashes += 1
+                if crashes == 1:
                     self.stats["retries"] += 1
-                continue
+                    continue
+                failure += " (also after a retry on a fresh process)"
+                break
             except BaseException:
                 # Cancelled mid-request: the process state is unknown, so it goes.
                 with contextlib.suppress(Exception):
@@ -382,7 +442,5 @@ class ReplPool:
             return result
         self.stats["checker_errors"] += 1
         return LeanJobResult(
-            outcome="checker_error",
-            seconds=time.monotonic() - started,
-            error=f"{failure} (also after a retry on a fresh process)",
+            outcome="checker_error", seconds=time.monotonic() - started, error=failure
         )
