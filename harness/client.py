@@ -19,6 +19,10 @@ Retries follow `retry_decision(...)`, a pure function: 408, 409, 429, 5xx, timeo
 connection errors are retried with capped exponential backoff and jitter, `Retry-After`
 (seconds or an HTTP date) beating the backoff, up to `prover.max_retries` retries.
 
+The HTTP transport under the `httpx.AsyncClient` is `harness/transport.py` (about half the CPU
+of httpx's own per request) unless `prover.transport: httpx`, or a proxy from the environment
+applies to the URL (httpx honours those only with its own transport).
+
 The key is sent as a bearer header and never appears in a message, a log line or a repr: any
 text that reaches the user (server error bodies included) is scrubbed of it.
 """
@@ -45,6 +49,7 @@ import httpx
 
 from harness.config import Config, ProverConfig
 from harness.errors import PrerequisiteError, ProverHTTPError
+from harness.transport import StreamTransport, environment_proxy
 from harness.types import Answer, ChatMessage
 
 __all__ = [
@@ -247,6 +252,10 @@ class ProverClient:
         headers = {"Content-Type": "application/json", **c.extra_headers}
         if self._key:
             headers["Authorization"] = f"Bearer {self._key}"
+        transport = self._transport
+        if transport is None and c.transport == "harness" and environment_proxy(self.url) is None:
+            # httpx applies environment proxies only to its own transport: keep it for them
+            transport = StreamTransport(max_connections=c.concurrency)
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(
                 connect=c.connect_timeout_s,
@@ -258,7 +267,7 @@ class ProverClient:
                 max_connections=c.concurrency, max_keepalive_connections=c.concurrency
             ),
             headers=headers,
-            transport=self._transport,
+            transport=transport,
         )
         return self
 

@@ -76,6 +76,9 @@ class ProverConfig:
     backoff_max_s: float = 120.0
     retry_after_max_s: float = 600.0  # longest server-requested wait (Retry-After) we obey
     stream: bool = False  # server-sent events keep long generations' connections busy
+    # "harness": harness/transport.py, a lean HTTP/1.1 pool (half httpx's CPU per request);
+    # "httpx": httpx's own transport. A proxy from the environment always uses httpx's.
+    transport: str = "harness"
     price_prompt_per_mtok: float | None = None  # USD per million prompt tokens, for cost
     price_completion_per_mtok: float | None = None
 
@@ -162,6 +165,7 @@ class Config:
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "lean.backend": ("repl", "oneshot"),
+    "prover.transport": ("harness", "httpx"),
     "suites.answer_holes": ("model", "skip"),
 }
 _POSITIVE = {

@@ -500,3 +500,35 @@ def test_client_must_be_opened_and_cannot_be_reopened(server):
 
     with pytest.raises(RuntimeError, match="cannot be reopened"):
         asyncio.run(twice())
+
+
+# ---------------------------------------------------------------------------------------------
+# The HTTP transport
+
+
+@pytest.mark.parametrize("transport", ["harness", "httpx"])
+def test_an_environment_proxy_is_honoured_whichever_transport(server, monkeypatch, transport):
+    """harness/transport.py knows no proxies; with one in the environment the client uses
+    httpx's transport, so the request still goes through the proxy (here: the double itself,
+    which answers the absolute-form request a proxy receives)."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.url.rsplit("/v1", 1)[0])
+    server.script(Reply("```lean4\nby simp\n```"))
+    config = make_config(server, base_url="http://prover.invalid/v1", transport=transport)
+    answer = complete(config)
+    assert answer.error is None and "by simp" in answer.text
+    assert len(server.requests) == 1
+
+
+def test_the_harness_transport_serves_the_default_path(server):
+    server.script(*[Reply(f"```lean4\nby exact h{i}\n```") for i in range(3)])
+
+    async def go():
+        async with ProverClient(make_config(server, concurrency=2), None) as client:
+            answers = [await client.complete(MESSAGES) for _ in range(3)]
+            return answers, client._http._transport  # type: ignore[union-attr]
+
+    answers, transport = asyncio.run(go())
+    assert [a.text.strip() for a in answers] == [f"```lean4\nby exact h{i}\n```" for i in range(3)]
+    assert type(transport).__name__ == "StreamTransport"
