@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Iterator
 
 from harness.types import Candidate, NoProof
 
@@ -100,7 +101,6 @@ _MODIFIERS = {
     "scoped",
 }
 _COMMAND_RE = re.compile(r"(#?[A-Za-z_][A-Za-z0-9_]*)")
-_FENCE_RE = re.compile(r"^ {0,3}```+\s*([^\s`]*)[^`]*$")
 _LEAN_TAGS = {"", "lean", "lean4", "lean3"}
 # A first line that reads as English (or markdown, or a <think> tag) rather than Lean.
 _PROSE_START = re.compile(
@@ -114,7 +114,10 @@ _PROSE_START = re.compile(
 # A small Lean scanner: enough to skip comments, strings and character literals.
 
 
-_SPECIAL = re.compile(r"--|/-|\"|'")
+# A `'` right after an identifier character (h') is a prime, never a char literal: the
+# lookbehind skips it here (\w is exactly `str.isalnum()` or `_`) instead of in the loop below.
+# (It follows the `'`, so every branch starts with a literal the regex engine scans for fast.)
+_SPECIAL = re.compile(r"--|/-|\"|'(?<![\w'.!?]')")
 _CHAR_LITERAL = re.compile(r"'(\\.[^']{0,8}|[^'\\\n])'")
 
 
@@ -150,9 +153,8 @@ def _code_mask(code: str) -> bytearray:
                 j += 2 if code[j] == "\\" else 1
             j = min(j + 1, n)
         else:
-            # 'a' or '\n' is a char literal; a prime after an identifier (h') is not.
-            prev = code[i - 1] if i else " "
-            lit = None if (prev.isalnum() or prev in "_'.!?") else _CHAR_LITERAL.match(code, i)
+            # 'a' or '\n' is a char literal (a prime after an identifier never gets here)
+            lit = _CHAR_LITERAL.match(code, i)
             if not lit:
                 i += 1
                 continue
@@ -161,8 +163,17 @@ def _code_mask(code: str) -> bytearray:
         i = j
 
 
-# A line that can begin a command: a doc comment, an attribute, a keyword or modifier.
-_COMMAND_LINE = re.compile(r"^(?:/--|@\[|#?[A-Za-z_])", re.M)
+# A line that can begin a command: a doc comment, an attribute, a keyword or modifier. Found
+# as the newline before it (a literal the regex engine scans for fast), the first line apart.
+_COMMAND_START = re.compile(r"/--|@\[|#?[A-Za-z_]")
+_COMMAND_LINE = re.compile(r"\n(?=/--|@\[|#?[A-Za-z_])")
+
+
+def _command_line_starts(code: str) -> list[int]:
+    starts = [m.end() for m in _COMMAND_LINE.finditer(code)]
+    if _COMMAND_START.match(code):
+        starts.insert(0, 0)
+    return starts
 
 
 def _line_starts(code: str) -> list[int]:
@@ -209,8 +220,7 @@ def _commands(code: str, mask: bytearray) -> list[tuple[int, str, int]]:
     found: list[tuple[int, str, int]] = []
     skip_until = -1
     # Only lines that begin as _command_at can accept (most proof lines are indented tactics)
-    for line in _COMMAND_LINE.finditer(code):
-        start = line.start()
+    for start in _command_line_starts(code):
         if start < skip_until:
             continue
         if code.startswith("/--", start):
@@ -242,11 +252,14 @@ def _has_code(code: str, mask: bytearray, start: int, end: int) -> bool:
     return any(not code[i:j].isspace() for i, j in _code_runs(mask, start, end))
 
 
+_DECL_NAME = re.compile(r"\s+(«[^»]*»|[^\s:({\[⦃]+)")
+
+
 def _decl_name(code: str, after_keyword: int, keyword: str) -> tuple[str | None, int]:
     """The declared name following a keyword, and the offset after it."""
     if keyword == "example":
         return None, after_keyword
-    n = re.compile(r"\s+(«[^»]*»|[^\s:({\[⦃]+)").match(code, after_keyword)
+    n = _DECL_NAME.match(code, after_keyword)
     if not n:
         return None, after_keyword
     name = n.group(1)
@@ -257,26 +270,29 @@ def _decl_name(code: str, after_keyword: int, keyword: str) -> tuple[str | None,
 
 _OPEN = {"(": ")", "[": "]", "{": "}", "⟨": "⟩", "⦃": "⦄", "⟦": "⟧"}
 _CLOSE = set(_OPEN.values())
+# the only characters _statement_end looks at (every other one is skipped)
+_BRACKET_OR_ASSIGN = re.compile("[" + re.escape("".join(_OPEN) + "".join(_CLOSE)) + "]|:=")
 
 
 def _statement_end(code: str, mask: bytearray, start: int, end: int) -> int | None:
     """Offset just after the `:=` that ends the statement (depth 0, not in a comment/string)."""
     depth = 0
-    i = start
-    while i < end:
+    for m in _BRACKET_OR_ASSIGN.finditer(code, start, end):
+        i = m.start()
         if mask[i]:
             c = code[i]
             if c in _OPEN:
                 depth += 1
             elif c in _CLOSE:
                 depth = max(0, depth - 1)
-            elif c == ":" and depth == 0 and code.startswith(":=", i):
+            elif depth == 0:  # `:=`
                 return i + 2
-        i += 1
     return None
 
 
 def _only_comments(code: str) -> bool:
+    if code[:1] not in ("", "-", "/", '"', "'") and not code[0].isspace():
+        return False  # its first character is code (no comment or literal starts there)
     return not _has_code(code, _code_mask(code), 0, len(code))
 
 
@@ -293,26 +309,41 @@ class _Block:
         self.closed = closed
 
 
+# A fence line (opening: its tag in group 1), matched from a line start: never across lines
+_FENCE_LINE_AT = re.compile(r" {0,3}```+[^\S\n]*([^\s`]*)[^`\n]*$", re.M)
+
+
+def _fence_lines(text: str) -> Iterator[re.Match[str]]:
+    """The fence lines of `text`, in order: only lines holding a ``` can be one (a quick
+    search for the literal, rather than trying the pattern at every line)."""
+    pos = 0
+    while (hit := text.find("```", pos)) >= 0:
+        m = _FENCE_LINE_AT.match(text, text.rfind("\n", 0, hit) + 1)
+        if m:
+            yield m
+            pos = m.end()
+        else:
+            pos = text.find("\n", hit)
+            if pos < 0:
+                return
+
+
 def _blocks(text: str) -> list[_Block]:
     """Fenced code blocks. An opening fence inside an open block (a model that forgot to close
     one) ends it and opens the next; a block never closed runs to the end of the text."""
     blocks: list[_Block] = []
     tag: str | None = None
-    lines: list[str] = []
-    for line in text.split("\n"):
-        m = _FENCE_RE.match(line)
+    body = 0  # offset of the line after the opening fence
+    for m in _fence_lines(text):
         if tag is None:
-            if m:
-                tag, lines = m.group(1).lower(), []
+            tag, body = m.group(1).lower(), m.end() + 1
             continue
-        if m:
-            blocks.append(_Block(tag, "\n".join(lines), True))
-            tag = m.group(1).lower() if m.group(1) else None
-            lines = []
-        else:
-            lines.append(line)
+        # the lines strictly between the fences ("" when they are adjacent)
+        blocks.append(_Block(tag, text[body : max(body, m.start() - 1)], True))
+        tag = m.group(1).lower() if m.group(1) else None
+        body = m.end() + 1
     if tag is not None:
-        blocks.append(_Block(tag, "\n".join(lines), False))
+        blocks.append(_Block(tag, text[body:], False))
     return blocks
 
 
@@ -329,9 +360,13 @@ def _first_fence(text: str) -> int | None:
 # Reading one piece of Lean code.
 
 
-def _declares(code: str, theorem_name: str | None) -> bool:
+def _scan(code: str) -> tuple[bytearray, list[tuple[int, str, int]]]:
     mask = _code_mask(code)
-    return _find_main(code, _commands(code, mask), theorem_name)[0] is not None
+    return mask, _commands(code, mask)
+
+
+def _declares(code: str, theorem_name: str | None, scan) -> bool:
+    return _find_main(code, scan[1], theorem_name)[0] is not None
 
 
 def _find_main(
@@ -365,9 +400,8 @@ def _is_scoped(code: str, pos: int) -> bool:
     return bool(re.search(r"\bin(\s|$)", line))
 
 
-def _from_code(code: str, theorem_name: str | None, note: str) -> Candidate | NoProof:
-    mask = _code_mask(code)
-    cmds = _commands(code, mask)
+def _from_code(code: str, theorem_name: str | None, note: str, scan=None) -> Candidate | NoProof:
+    mask, cmds = scan or _scan(code)
     main_idx, name = _find_main(code, cmds, theorem_name)
     if main_idx is None:
         if theorem_name is not None and any(w in ("theorem", "lemma") for _, w, _ in cmds):
@@ -536,7 +570,8 @@ def _fenced(text: str, theorem_name: str | None) -> Candidate | NoProof:
     count = f"{len(pool)} block{'s' if len(pool) != 1 else ''}"
     for index in range(len(pool) - 1, -1, -1):
         block = pool[index]
-        if _declares(block.text, theorem_name):
+        scan = _scan(block.text)  # read once for _declares and _from_code
+        if _declares(block.text, theorem_name, scan):
             if not block.closed:
                 note = f"last code block of {count}, never closed (answer truncated?)"
             elif index == len(pool) - 1:
@@ -545,8 +580,8 @@ def _fenced(text: str, theorem_name: str | None) -> Candidate | NoProof:
                 note = f"code block {index + 1} of {count}; later blocks declare no such theorem"
             if block is not last and not last.closed:
                 return NoProof("the last code block is cut off before the theorem (truncated)")
-            return _from_code(block.text, theorem_name, note)
-        if block is last and not _commands(block.text, _code_mask(block.text)):
+            return _from_code(block.text, theorem_name, note, scan)
+        if block is last and not scan[1]:
             proof = _as_tactic_proof(block.text)
             if proof is not None:
                 return Candidate(proof=proof, note=f"last code block of {count} holds only a proof")

@@ -66,6 +66,8 @@ os.umask(_UMASK)
 
 # Attempt fields dropped by a light read (enough for metrics, far less memory).
 _HEAVY_FIELDS = ("answer", "proof", "messages", "goals")
+# json.dumps(..., ensure_ascii=False) builds this encoder anew on every call: once per attempt
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:
@@ -300,7 +302,7 @@ class RunRecord:
         if self._file is None:
             self.open()
         # vars(), not to_json(): asdict() deep-copies every message only for json to read it
-        line = self._scrub(json.dumps(vars(attempt), ensure_ascii=False)) + "\n"
+        line = self._scrub(_LINE_ENCODER.encode(vars(attempt))) + "\n"
         self._file.write(line)
         self._file.flush()
         if self._fsync:
@@ -319,6 +321,26 @@ class RunRecord:
         self.close()
 
 
+# Light attempts (about 1 KB each) _effective_light holds before it reads the file twice instead.
+_ONE_PASS_MAX = 50_000
+
+
+def _effective_light(record: RunRecord) -> Iterable[Attempt]:
+    """record.iter_effective(light=True), the same attempts in the same order, in one read of
+    the file instead of two (the index, then the lines it picks) when the run is not huge."""
+    last: dict[tuple[str, int, int], Attempt] = {}
+    for _, line in record._iter_lines():
+        attempt = record._parse(line, light=True)
+        if attempt is None:
+            continue
+        # re-inserted, so the dict's order is that of each key's last line: the file order
+        last.pop(attempt.key, None)
+        last[attempt.key] = attempt
+        if len(last) > _ONE_PASS_MAX:
+            return record.iter_effective(light=True)  # bounded memory: two passes
+    return last.values()
+
+
 def summarize_record(record: RunRecord, index: RecordIndex | None = None) -> Summary:
     """summary.json's content: a pure function of the run directory."""
     header = record.read_header()
@@ -327,8 +349,13 @@ def summarize_record(record: RunRecord, index: RecordIndex | None = None) -> Sum
     problems = [(p["name"], p.get("split")) for p in header.get("problems", [])]
     suite = (header.get("suite") or {}).get("suite") or config.get("suite") or "?"
     complete = bool(header.get("finished")) and not header.get("stopped")
+    attempts = (
+        _effective_light(record)
+        if index is None
+        else record.iter_effective(light=True, index=index)
+    )
     return summarize(
-        record.iter_effective(light=True, index=index),
+        attempts,
         problems,
         suite,
         samples,

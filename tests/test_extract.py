@@ -855,3 +855,117 @@ def test_garbage_and_cut_answers_never_raise():
                 assert isinstance(found, Candidate | NoProof)
                 if isinstance(found, NoProof):
                     assert found.reason and "\n" not in found.reason
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast scanners read the text exactly as the plain line-by-line / char-by-char readings do.
+
+_FENCE_PIECES = [
+    "```", "```lean4", "```Lean", " ```", "   ```", "    ```", "``` lean x", "````", "```py`",
+    "a```", "\n", "\n", "\n", "x", "`", "\r", " ", "\t", "'a'", "h'", "--", "/-", "-/", '"',
+    "\\", "é'", "½'", "_'", ".'", ":=", "(", ")", "⟨", "⟩", "/--", "@[", "#e", "theorem",
+]  # fmt: skip
+
+
+def _random_texts(seed: int, count: int) -> list[str]:
+    import random
+
+    rnd = random.Random(seed)
+    return [
+        "".join(rnd.choice(_FENCE_PIECES) for _ in range(rnd.randint(0, 16))) for _ in range(count)
+    ]
+
+
+def _reference_blocks(text: str) -> list[tuple[str, str, bool]]:
+    """Fenced blocks read one line at a time."""
+    import re
+
+    fence = re.compile(r"^ {0,3}```+\s*([^\s`]*)[^`]*$")
+    blocks, tag, lines = [], None, []
+    for line in text.split("\n"):
+        m = fence.match(line)
+        if tag is None:
+            if m:
+                tag, lines = m.group(1).lower(), []
+            continue
+        if m:
+            blocks.append((tag, "\n".join(lines), True))
+            tag, lines = (m.group(1).lower() or None), []
+        else:
+            lines.append(line)
+    if tag is not None:
+        blocks.append((tag, "\n".join(lines), False))
+    return blocks
+
+
+def _reference_mask(code: str) -> bytearray:
+    """_code_mask deciding each `'` by the character before it."""
+    import re
+
+    from harness.extract import _CHAR_LITERAL
+
+    mask, i, n = bytearray(b"\x01") * len(code), 0, len(code)
+    while (m := re.compile(r"--|/-|\"|'").search(code, i)) is not None:
+        i, token = m.start(), m.group()
+        if token == "--":
+            j = code.find("\n", i)
+            j = n if j < 0 else j
+        elif token == "/-":
+            depth, j = 1, i + 2
+            while depth:
+                opening, closing = code.find("/-", j), code.find("-/", j)
+                if closing < 0:
+                    j = n
+                    break
+                if 0 <= opening < closing:
+                    depth, j = depth + 1, opening + 2
+                else:
+                    depth, j = depth - 1, closing + 2
+        elif token == '"':
+            j = i + 1
+            while j < n and code[j] != '"':
+                j += 2 if code[j] == "\\" else 1
+            j = min(j + 1, n)
+        else:
+            prev = code[i - 1] if i else " "
+            lit = None if (prev.isalnum() or prev in "_'.!?") else _CHAR_LITERAL.match(code, i)
+            if not lit:
+                i += 1
+                continue
+            j = lit.end()
+        mask[i:j] = bytes(j - i)
+        i = j
+    return mask
+
+
+def _reference_statement_end(code: str, mask: bytearray, start: int, end: int) -> int | None:
+    from harness.extract import _CLOSE, _OPEN
+
+    depth = 0
+    for i in range(start, end):
+        if mask[i]:
+            c = code[i]
+            if c in _OPEN:
+                depth += 1
+            elif c in _CLOSE:
+                depth = max(0, depth - 1)
+            elif c == ":" and depth == 0 and code.startswith(":=", i):
+                return i + 2
+    return None
+
+
+def test_fast_scanners_match_the_plain_readings_on_random_texts():
+    import re
+
+    from harness.extract import _blocks, _code_mask, _command_line_starts, _statement_end
+
+    command_line = re.compile(r"^(?:/--|@\[|#?[A-Za-z_])", re.M)
+    for text in _random_texts(7, 4000):
+        assert _command_line_starts(text) == [m.start() for m in command_line.finditer(text)]
+        assert [(b.tag, b.text, b.closed) for b in _blocks(text)] == _reference_blocks(text)
+        mask = _code_mask(text)
+        assert mask == _reference_mask(text), repr(text)
+        for start in range(0, len(text), 3):
+            assert _statement_end(text, mask, start, len(text)) == _reference_statement_end(
+                text, mask, start, len(text)
+            )

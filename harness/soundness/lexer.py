@@ -56,7 +56,10 @@ class Token:
 
     @property
     def is_code(self) -> bool:
-        return self.kind not in (COMMENT, DOC, STRING, CHAR)
+        return self.kind not in _NOT_CODE
+
+
+_NOT_CODE = frozenset((COMMENT, DOC, STRING, CHAR))
 
 
 def _is_letter_like(c: str) -> bool:
@@ -381,9 +384,14 @@ def tokenize(src: str) -> list[Token]:
     return list(_tokens(src))
 
 
+@lru_cache(maxsize=32)  # the splice reads the code tokens of the same few texts repeatedly
+def _code_tokens(src: str) -> tuple[Token, ...]:
+    return tuple(t for t in _tokens(src) if t.kind not in _NOT_CODE)
+
+
 def code_tokens(src: str) -> list[Token]:
     """The tokens Lean elaborates: no comments, docstrings, strings or character literals."""
-    return [t for t in _tokens(src) if t.is_code]
+    return list(_code_tokens(src))
 
 
 def ident_parts(text: str) -> list[str]:

@@ -353,8 +353,18 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\??")
 assert all(_WORD.fullmatch(w) for w in _TRIGGER_WORDS)
 
 
+# When `--` comments are the only comments and nothing can hide a `--` (no string, block
+# comment, «name» or escaped char literal `'\x..'`), each `--` starts a comment running to the end
+# of its line, exactly as the lexer reads it. No token rule reads a comment, so _may_fire may
+# look at the text without them (lines are kept): honest proofs' comments often quote code.
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+_HIDES_DASHES = ('"', "/-", "«", "'\\")
+
+
 def _may_fire(text: str) -> bool:
     """False only if no token rule of _findings can fire on `text`."""
+    if "--" in text and not any(s in text for s in _HIDES_DASHES):
+        text = _LINE_COMMENT.sub("", text)
     return (
         _TRIGGER_CHARS.search(text) is not None
         or "__harness" in text

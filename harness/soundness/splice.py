@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from harness.soundness.lexer import DOC, IDENT, Token, ident_parts, tokenize
+from harness.soundness.lexer import DOC, IDENT, Token, code_tokens, ident_parts, tokenize
 from harness.types import Candidate, LeanMessage, Problem, VerdictKind
 
 __all__ = [
@@ -165,17 +166,27 @@ class Spliced:
 
 
 def header_imports(header: str) -> list[str]:
-    toks = [t for t in tokenize(header) if t.is_code]
-    return [toks[i + 1].text for i, t in enumerate(toks[:-1]) if t.text == "import"]
+    return list(_header_imports(header))
+
+
+@lru_cache(maxsize=64)  # every answer to a problem has the same header
+def _header_imports(header: str) -> tuple[str, ...]:
+    toks = code_tokens(header)
+    return tuple(toks[i + 1].text for i, t in enumerate(toks[:-1]) if t.text == "import")
 
 
 def header_opens(header: str) -> set[str]:
     """Namespaces the header opens for the whole file (`open A B`, not `open A in`)."""
+    return set(_header_opens(header))
+
+
+@lru_cache(maxsize=64)  # every answer to a problem has the same header
+def _header_opens(header: str) -> frozenset[str]:
     opened: set[str] = set()
-    for names, scoped, _ in _open_commands([t for t in tokenize(header) if t.is_code]):
+    for names, scoped, _ in _open_commands(code_tokens(header)):
         if not scoped:
             opened.update(names)
-    return opened
+    return frozenset(opened)
 
 
 def _open_commands(toks: list[Token]) -> list[tuple[list[str], bool, int]]:
@@ -203,7 +214,7 @@ def _open_commands(toks: list[Token]) -> list[tuple[list[str], bool, int]]:
     return out
 
 
-def _covered(module: str, imports: list[str]) -> bool:
+def _covered(module: str, imports: tuple[str, ...]) -> bool:
     if module in imports or module == "Init" or module.startswith("Init."):
         return True
     if "Mathlib" in imports:
@@ -211,9 +222,10 @@ def _covered(module: str, imports: list[str]) -> bool:
     return False
 
 
+@lru_cache(maxsize=256)  # called several times per answer with the problem's statement
 def declaration_name(statement: str) -> tuple[str, Token] | None:
     """The name declared by `theorem NAME ...` (first declaration keyword) and its token."""
-    toks = [t for t in tokenize(statement) if t.is_code]
+    toks = code_tokens(statement)
     for i, t in enumerate(toks[:-1]):
         if t.kind == IDENT and t.text in ("theorem", "lemma"):
             nxt = toks[i + 1]
@@ -225,7 +237,7 @@ def declaration_name(statement: str) -> tuple[str, Token] | None:
 
 def _blank_attributes(text: str, end: int) -> str:
     """`text` with every `@[...]` before offset `end` replaced by spaces (lines and columns kept)."""
-    code = [t for t in tokenize(text) if t.is_code and t.start < end]
+    code = [t for t in code_tokens(text) if t.start < end]
     out = text
     i = 0
     while i < len(code) - 1:
@@ -244,6 +256,7 @@ def _blank_attributes(text: str, end: int) -> str:
     return out
 
 
+@lru_cache(maxsize=256)  # the same for every answer to a problem
 def reference_statement(statement: str) -> str:
     """`theorem __harness_ref <the statement's binders and type> := sorry`.
 
@@ -263,9 +276,10 @@ def reference_statement(statement: str) -> str:
     return text + (" sorry" if text.endswith(":=") else " := sorry")
 
 
+@lru_cache(maxsize=256)  # the same for every answer to a problem
 def answer_hole_name(context: str) -> str | None:
     """The `abbrev NAME ... := sorry` (or `def`) the model may fill, if the context has one."""
-    toks = [t for t in tokenize(context) if t.is_code]
+    toks = code_tokens(context)
     for i, t in enumerate(toks):
         if t.text in ("abbrev", "def") and i + 1 < len(toks):
             name = toks[i + 1].text
@@ -291,7 +305,7 @@ def _assign(toks: list[Token], j: int) -> bool:
 
 def _fill_hole(context: str, name: str, value: str) -> str | None:
     """The context with `abbrev NAME ... := sorry`'s `sorry` replaced by `value`."""
-    toks = [t for t in tokenize(context) if t.is_code]
+    toks = code_tokens(context)
     for i, t in enumerate(toks):
         if t.text in ("abbrev", "def") and i + 1 < len(toks) and toks[i + 1].text == name:
             for j in range(i + 2, len(toks) - 2):
@@ -389,6 +403,10 @@ def _same_decl(found: str | None, wanted: str) -> bool:
 
 def drop_declarations(text: str, name: str) -> tuple[str, list[str]]:
     """`text` without its top-level declarations named `name`; and what was dropped."""
+    # A declaration of `name` has its last component in the text (a token's parts are raw
+    # substrings, unescaped or between « »): without it, nothing can be dropped.
+    if ident_parts(name)[-1] not in text:
+        return text, []
     dropped: list[str] = []
     out = text
     for start, end, found in reversed(_command_spans(text)):
@@ -402,14 +420,17 @@ def drop_declarations(text: str, name: str) -> tuple[str, list[str]]:
 # Preamble
 
 
+@lru_cache(maxsize=64)  # the splice and the screen each split the same preamble
 def filter_preamble(preamble: str, header: str | None) -> PreambleSplit:
     """Split the answer's preamble into what the header already provides and what to keep."""
     from harness.soundness.screen import Rejection
 
+    toks = code_tokens(preamble)
+    if not toks:
+        return PreambleSplit(kept="")  # most answers have no preamble
     header = STANDARD_HEADER if header is None else header
-    imports = header_imports(header)
-    opened = header_opens(header)
-    toks = [t for t in tokenize(preamble) if t.is_code]
+    imports = _header_imports(header)
+    opened = _header_opens(header)
     # segment at `import`, `set_option`, `open`; everything else stays with its segment
     segments: list[list[Token]] = []
     for t in toks:
@@ -513,7 +534,7 @@ def splice(problem: Problem, candidate: Candidate, *, answer_holes: str = "model
 
 def _abbrev_value(decl: str) -> str | None:
     """The value after the first top-level `:=` of a model's `abbrev NAME ... := value`."""
-    toks = [t for t in tokenize(decl) if t.is_code]
+    toks = code_tokens(decl)
     depth = 0
     for i, t in enumerate(toks[:-1]):
         if t.text in "([{⟨":
@@ -561,7 +582,7 @@ def split_lean_file(text: str) -> tuple[str, list[FileTheorem]]:
     first = spans[0][0] if spans else len(text)
     head = text[:first]
     # the header is the leading run of import/set_option/open commands (and comments)
-    toks = [t for t in tokenize(head) if t.is_code]
+    toks = code_tokens(head)
     header_end = 0
     for k, t in enumerate(toks):
         if t.col == 0 and t.text not in ("import", "set_option", "open"):
@@ -580,7 +601,7 @@ def split_lean_file(text: str) -> tuple[str, list[FileTheorem]]:
         if name is None:
             continue
         decl = text[start:end]
-        code = [t for t in tokenize(decl) if t.is_code]
+        code = code_tokens(decl)
         # `lemma`s are the file's helpers; each `theorem` is checked
         kw = next((i for i, t in enumerate(code) if t.text == "theorem"), None)
         if kw is None or kw + 1 >= len(code) or code[kw + 1].text != name:

@@ -114,3 +114,23 @@ def test_merge_refuses_shards_with_different_configs(tmp_path):
         merge_runs([a, b], tmp_path / "all")
     with pytest.raises(RecordError, match="one of the inputs"):
         merge_runs([a], a)
+
+
+@pytest.mark.parametrize("one_pass_max", [50_000, 2])
+def test_summary_in_one_read_equals_the_indexed_two_pass_one(tmp_path, monkeypatch, one_pass_max):
+    import harness.record as record_module
+
+    monkeypatch.setattr(record_module, "_ONE_PASS_MAX", one_pass_max)  # 2: the fallback
+    rec = RunRecord(tmp_path)
+    rec.write_header({"samples": 2, "problems": [{"name": "p", "split": "test"}]})
+    with rec:
+        rec.append(_a("p", 0, 0, "prover_error", prover_s=1.5))
+        rec.append(_a("q", 1, 0, "proved", cost=0.25, split="valid"))
+        rec.append(_a("p", 1, 0, "lean_error", completion_tokens=7))
+        rec.append(_a("p", 0, 0, "proved", prover_s=2.0))  # supersedes the first line
+    with open(rec.attempts_path, "a", encoding="utf-8") as f:
+        f.write('not json\n{"problem": "p", "sample": 0, "ro')  # unreadable, then torn
+    assert list(record_module._effective_light(rec)) == list(rec.iter_effective(light=True))
+    summary = summarize_record(rec)
+    assert summary == summarize_record(rec, index=rec.index())
+    assert summary.attempts == 3 and summary.proved == 2 and summary.prover_s == 2.0

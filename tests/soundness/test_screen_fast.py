@@ -33,7 +33,7 @@ PIECES = [
     "\ue000", "\U000e0100", "一", "٣", "𝔸", "\U0001f600", ".", "?", "!", "_", "1", "1.5", "x",
     " ", "\n", "\t", "--", "/-", "-/", "/--", "/-!", "+", "+native", "maxHeartbeats", "0",
     "axiom", 'r"x"', 'r#"a"#', "h.", "Nat.", "debug.skipKernelTC", "true", "in", "private",
-    "variable", "stop", "admit", "theorem", ":=", "by",
+    "variable", "stop", "admit", "theorem", ":=", "by", "'\\x--'", "-- `x` end #eval\n",
 ]  # fmt: skip
 
 
@@ -95,6 +95,10 @@ def _token_pass(monkeypatch, text: str, config: SoundnessConfig) -> list:
         "theorem __harness_x : True := trivial",
         "by decide +native",
         "set_option maxHeartbeats 0 in",
+        # `--` inside an escaped char literal does not start a comment: what follows is code
+        "exact '\\x--' sorry",
+        "exact '\\u--ab' -- c\nsorry",
+        "-- `x`\n'-'--sorry\nsorry",
     ],
 )
 def test_the_prefilter_never_skips_a_text_the_token_pass_refuses(monkeypatch, src):
@@ -136,3 +140,15 @@ def test_invisible_characters_and_their_positions(src, line, col, code):
 
 def test_visible_unicode_is_not_invisible():
     assert screen_mod.screen("theorem t (x : ℕ) (h₁ : x ≤ 2) : x < 3 := by omega", DEFAULT) is None
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "by\n  -- use `h` to end the proof; #eval is not run\n  exact h -- `x`",
+        "by\n  have h' : x = 1 := by simp -- `simp` closes it, sorry\n  exact h'",
+    ],
+)
+def test_code_quoted_in_line_comments_needs_no_token_pass(monkeypatch, src):
+    assert not screen_mod._may_fire(src)
+    assert _token_pass(monkeypatch, src, DEFAULT) == []
