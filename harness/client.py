@@ -235,6 +235,7 @@ class ProverClient:
         self._key = api_key
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
+        self._extensions: dict[str, Any] = {}
         self._closed = False
         self._semaphore = asyncio.Semaphore(config.concurrency)
         self.url = config.base_url.rstrip("/") + "/chat/completions"
@@ -256,7 +257,7 @@ class ProverClient:
         if transport is None and c.transport == "harness" and environment_proxy(self.url) is None:
             # httpx applies environment proxies only to its own transport: keep it for them
             transport = StreamTransport(max_connections=c.concurrency)
-        self._http = httpx.AsyncClient(
+        http = self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(
                 connect=c.connect_timeout_s,
                 read=c.read_timeout_s,
@@ -269,6 +270,7 @@ class ProverClient:
             headers=headers,
             transport=transport,
         )
+        self._extensions = {"timeout": http.timeout.as_dict()}
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -396,8 +398,17 @@ class ProverClient:
         return ProverHTTPError(status, self.url, self._scrub(message))
 
     async def _post(self, body: bytes) -> _Reply:
-        assert self._http is not None
-        response = await self._http.post(self._url, content=body)
+        http = self._http
+        assert http is not None
+        if http.cookies:  # a server set some: let httpx merge them into the request
+            request = http.build_request("POST", self._url, content=body)
+        else:
+            # The same request as `http.post` builds, with the client's headers and timeouts
+            # merged once instead of per request (~30% of httpx's client-side CPU).
+            request = httpx.Request(
+                "POST", self._url, headers=http.headers, content=body, extensions=self._extensions
+            )
+        response = await http.send(request)
         if response.status_code != 200:
             raise _Failure(response.status_code, response.headers, response.text)
         try:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import functools
+import gc
 import os
 import shutil
 import sys
@@ -146,8 +148,14 @@ def _check_lean(config: Config) -> None:
             )
 
 
+@functools.lru_cache(maxsize=1)
+def _utc_second(second: int) -> str:
+    return dt.datetime.fromtimestamp(second, dt.UTC).isoformat(timespec="seconds")
+
+
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    # formatted once per second, not once per attempt
+    return _utc_second(int(time.time()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -668,7 +676,13 @@ async def run_search(
                     ProverClient(config.prover, api_key) as client,
                     open_checker(config) as checker,
                 ):
-                    await engine.run(client, checker)
+                    # What exists now (modules, the suite, the record's index) lives for the
+                    # whole run: keep the cyclic GC's full collections from re-scanning it.
+                    gc.freeze()
+                    try:
+                        await engine.run(client, checker)
+                    finally:
+                        gc.unfreeze()
             finally:
                 display.stop()
     except BaseException as exc:

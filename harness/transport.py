@@ -188,7 +188,10 @@ class StreamTransport(httpx.AsyncBaseTransport):
         if pool is None:
             pool = self._pools[key] = _Pool(self._max_connections)
         try:
-            async with asyncio.timeout(timeouts.get("pool")):
+            if pool.slots.locked():  # else acquire() returns at once: no timer needed
+                async with asyncio.timeout(timeouts.get("pool")):
+                    await pool.slots.acquire()
+            else:
                 await pool.slots.acquire()
         except TimeoutError:
             raise httpx.PoolTimeout(
@@ -362,10 +365,13 @@ async def _exchange(
     writer = conn.writer
     try:
         writer.write(data)
-        # drain() returns at once unless the send buffer is over its high-water mark. Over TLS,
-        # asyncio's SSL layer moves the whole request into the socket's buffer at once, so
-        # there a stalled upload surfaces as a read timeout instead.
-        async with asyncio.timeout(timeouts.get("write")):
+        # drain() returns at once unless the send buffer is over its high-water mark (so no
+        # timer when all was sent). Over TLS, asyncio's SSL layer moves the whole request into
+        # the socket's buffer at once, so there a stalled upload surfaces as a read timeout.
+        if writer.transport.get_write_buffer_size():
+            async with asyncio.timeout(timeouts.get("write")):
+                await writer.drain()
+        else:
             await writer.drain()
     except TimeoutError:
         raise httpx.WriteTimeout("sending the request timed out", request=request) from None

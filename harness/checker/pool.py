@@ -435,10 +435,11 @@ class ReplPool:
                     await asyncio.shield(self._release(worker, discard=True))
                 raise
             await self._release(worker, discard=False)
-            # Let a check waiting for this process send its job first: otherwise this task
-            # goes on to its verdict and to preparing its next candidate (milliseconds of CPU)
-            # while the process it just freed sits idle.
-            await asyncio.sleep(0)
+            if self.lean.pipeline_depth == 1:
+                # Let a check waiting for this process send its job first: otherwise this task
+                # goes on to its verdict and to preparing its next candidate (milliseconds of
+                # CPU) while the process it just freed sits idle. (Deeper, one is in line.)
+                await asyncio.sleep(0)
             return result
         self.stats["checker_errors"] += 1
         return LeanJobResult(

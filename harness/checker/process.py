@@ -206,9 +206,11 @@ class ReplProcess:
             self.requests += len(objs)
             self._proc.stdin.write("".join(map(protocol.frame, objs)).encode("utf-8"))
             written = True
-            # shield: a cancel of this caller must not cancel the previous caller's future
-            if previous is not None and not await asyncio.shield(previous):
-                raise ReplInterrupted("the REPL was stopped for an earlier request")
+            if previous is not None:
+                # shield: a cancel of this caller must not cancel the previous caller's future
+                ahead_ok = previous.result() if previous.done() else await asyncio.shield(previous)
+                if not ahead_ok:
+                    raise ReplInterrupted("the REPL was stopped for an earlier request")
             started = time.monotonic()
             # asyncio.timeout rather than wait_for: 3.11's wait_for runs the exchange in another
             # task and can swallow a cancellation that races with its result (gh-86296); a

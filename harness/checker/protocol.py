@@ -8,6 +8,7 @@ order is not stable across Lean versions, so replies are parsed, never compared 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -176,6 +177,7 @@ class HeaderParts:
     rest_line: int  # 1-based line of the header where `rest` begins
 
 
+@functools.lru_cache(maxsize=256)  # a suite has a handful of headers; every check asks
 def split_header(header: str) -> HeaderParts:
     """Leading import lines vs the rest. Blank lines, `--` comments and `/- ... -/` comments
     may sit between the imports; the first other line starts the rest."""
