@@ -221,6 +221,16 @@ class _Reply:
     error: str | None = None
 
 
+class _SetCookieOnly(httpx.Cookies):
+    """httpx hands every response to urllib's cookie jar through compatibility objects (a
+    sixth of its client-side CPU per request here); only a response that sets a cookie can
+    change the jar, so the others skip it."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers or "set-cookie2" in response.headers:
+            super().extract_cookies(response)
+
+
 class ProverClient:
     """An OpenAI-compatible chat-completions client owning one `httpx.AsyncClient`."""
 
@@ -271,6 +281,8 @@ class ProverClient:
             transport=transport,
         )
         self._extensions = {"timeout": http.timeout.as_dict()}
+        if isinstance(getattr(http, "_cookies", None), httpx.Cookies):
+            http._cookies = _SetCookieOnly(http.cookies)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import eventloop
 from harness.config import Config, config_hash
 from harness.errors import ConfigError, PrerequisiteError, ProverError
 from harness.progress import ProgressCounts, make_progress
@@ -741,4 +742,4 @@ async def run_async(
 
 def run(config: Config, out_dir: str | os.PathLike[str] | None = None, **kwargs: Any) -> Summary:
     """Synchronous `run_async`: `harness.run(config)` does what `harness run` does."""
-    return asyncio.run(run_async(config, out_dir, **kwargs))
+    return eventloop.run(run_async(config, out_dir, **kwargs))

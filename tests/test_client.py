@@ -532,3 +532,18 @@ def test_the_harness_transport_serves_the_default_path(server):
     answers, transport = asyncio.run(go())
     assert [a.text.strip() for a in answers] == [f"```lean4\nby exact h{i}\n```" for i in range(3)]
     assert type(transport).__name__ == "StreamTransport"
+
+
+def test_a_cookie_the_server_sets_goes_back_with_the_next_request(server):
+    body = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": "x"}}]})
+    server.script(Raw(body, headers={"Set-Cookie": "lb=node-7; Path=/"}), Raw(body), Raw(body))
+
+    async def go():
+        async with ProverClient(make_config(server), None) as client:
+            for _ in range(3):
+                await client.complete(MESSAGES)
+
+    asyncio.run(go())
+    assert "cookie" not in server.headers[0]
+    assert server.headers[1]["cookie"] == "lb=node-7"
+    assert server.headers[2]["cookie"] == "lb=node-7"

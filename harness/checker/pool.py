@@ -31,6 +31,7 @@ that command's `repl_error`, and the following commands run in the last environm
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import shutil
@@ -117,6 +118,8 @@ class ReplPool:
         # import blocks whose probe failed: the project does not change during a run, so later
         # jobs fail at once instead of paying for the import again
         self._invalid: dict[tuple[str, ...], HeaderInvalid] = {}
+        # tasks waiting in _acquire, per import block (see _release)
+        self._waiting: collections.Counter[tuple[str, ...]] = collections.Counter()
         self.stats: dict[str, Any] = {
             "backend": "repl",
             "checks": 0,
@@ -211,12 +214,15 @@ class ReplPool:
                     self._workers.remove(victim)
                     await victim.process.close()
                     return self._new_worker(key)
+                self._waiting[key] += 1
                 try:
                     await self._cond.wait()
                 except asyncio.CancelledError:
                     # Pass on a wake-up this waiter may have consumed (3.11 drops it).
                     self._cond.notify(1)
                     raise
+                finally:
+                    self._waiting[key] -= 1
 
     async def _release(self, worker: _Worker, discard: bool) -> None:
         worker.last_used = time.monotonic()
@@ -226,7 +232,13 @@ class ReplPool:
                 worker.retiring = True
             closing = worker.retiring and worker.jobs == 0
             if not closing:
-                self._cond.notify_all()  # a free place in line: only a same-key waiter can use it
+                # An idle process serves any waiter (reuse, or evict and replace); a place in
+                # line on a busy one only a waiter for its imports: wake them all only if one of
+                # another import block could take the wake-up and leave the place unused.
+                if worker.jobs == 0 or self._waiting[worker.key] == sum(self._waiting.values()):
+                    self._cond.notify(1)
+                else:
+                    self._cond.notify_all()
                 return
         # Closed before its slot is given up: never more than lean.workers processes alive.
         await worker.process.close()

@@ -19,8 +19,8 @@ Each request to `.../chat/completions` takes the next scripted action if any, el
 - `Status(code, body=None, headers={})`: an HTTP error such as 429 with `Retry-After`, or 503.
 - `Reset()`: close the connection abruptly (TCP reset) without answering.
 - `Stall(seconds)`: answer nothing for `seconds` (past the client's read timeout), then close.
-- `Raw(body, status=200, content_type="application/json")`: exact bytes, e.g. broken JSON or a
-  body without `choices`.
+- `Raw(body, status=200, content_type="application/json", headers={})`: exact bytes, e.g. broken
+  JSON or a body without `choices`.
 
 The server runs in a background thread (`ThreadingHTTPServer`, one thread per connection), so
 the client under test runs in the test's own event loop. `stop()` (or leaving the `with`) ends
@@ -74,6 +74,7 @@ class Raw:
     body: str | bytes
     status: int = 200
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Action = Reply | Status | Reset | Stall | Raw
@@ -207,7 +208,9 @@ class _Handler(BaseHTTPRequestHandler):
                 body = json.dumps({"error": {"message": f"scripted status {action.code}"}})
             self._send(action.code, body, headers=action.headers)
         elif isinstance(action, Raw):
-            self._send(action.status, action.body, content_type=action.content_type)
+            self._send(
+                action.status, action.body, headers=action.headers, content_type=action.content_type
+            )
         elif isinstance(action, Stall):
             owner._stopping.wait(action.seconds)
             self.close_connection = True
