@@ -220,6 +220,11 @@ class StreamTransport(httpx.AsyncBaseTransport):
             status, version, reason, headers, framing, length, keep_alive = _parse_head(
                 head, request
             )
+            body: bytes | None = None
+            if framing == _LENGTH and length <= _WHOLE_BODY:
+                # The usual answer: read it now and give httpx the bytes, not a stream to drive
+                # (a sizeable share of httpx's CPU per request is iterating a body stream).
+                body = await _read_body(conn, length, timeouts.get("read"), request)
         except BaseException:
             # Errors and cancellation alike: the connection's state is unknown, so it goes.
             if conn is not None:
@@ -227,6 +232,14 @@ class StreamTransport(httpx.AsyncBaseTransport):
             pool.slots.release()
             raise
 
+        if body is not None:
+            self._release(pool, conn, keep_alive)
+            return httpx.Response(
+                status,
+                headers=headers,
+                content=body,  # raw: httpx still undoes any Content-Encoding
+                extensions={"http_version": version, "reason_phrase": reason},
+            )
         stream = _ResponseStream(
             self, pool, conn, framing, length, keep_alive, timeouts.get("read"), request
         )
@@ -406,6 +419,25 @@ async def _exchange(
         # (and anything malformed) goes to _parse_head, which refuses it.
         if head[:9] not in _STATUS_PREFIXES or head[9:10] != b"1" or head[9:12] == b"101":
             return head
+
+
+async def _read_body(
+    conn: _Connection, length: int, timeout: float | None, request: httpx.Request
+) -> bytes:
+    """A Content-Length body, whole."""
+    if not length:
+        return b""
+    try:
+        async with asyncio.timeout(timeout):
+            return await conn.reader.readexactly(length)
+    except TimeoutError:
+        raise httpx.ReadTimeout("no body data within the read timeout", request=request) from None
+    except asyncio.IncompleteReadError:
+        raise httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body", request=request
+        ) from None
+    except OSError as exc:
+        raise httpx.ReadError(_say(exc), request=request) from exc
 
 
 def _parse_head(
