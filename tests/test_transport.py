@@ -25,6 +25,7 @@ from harness.config import ProverConfig
 from harness.errors import ProverHTTPError
 from harness.transport import StreamTransport, environment_proxy
 from tests.doubles.chat_server import ChatServer, Raw, Reply, Reset, Stall, Status
+from tests.test_client import make_config as client_config
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -37,19 +38,9 @@ ANSWER = "```lean4\ntheorem t : True := by\n  trivial\n```"
 
 
 def make_config(server: ChatServer, **overrides) -> ProverConfig:
-    settings = dict(
-        base_url=server.url,
-        model="m",
-        max_retries=2,
-        backoff_base_s=0.01,
-        backoff_max_s=0.02,
-        connect_timeout_s=2.0,
-        read_timeout_s=2.0,
-        write_timeout_s=2.0,
-        pool_timeout_s=2.0,
-    )
+    settings = dict(max_retries=2, backoff_max_s=0.02, pool_timeout_s=2.0, model="m")
     settings.update(overrides)
-    return ProverConfig(**settings)
+    return client_config(server, **settings)
 
 
 def ask(config: ProverConfig, transport: StreamTransport, times: int = 1, key: str | None = None):

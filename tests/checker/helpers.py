@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.checker.process import ReplProcess
 from harness.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +41,17 @@ def double_config(
     }
     settings.update(lean)
     return load_config(None, {"lean": settings}), log
+
+
+def repl_process(
+    tmp_path: Path, command: list[str] | None = None, config: Config | None = None
+) -> ReplProcess:
+    """A ReplProcess (not started) running `command`, or the REPL of `config`."""
+    if command is None:
+        assert config is not None
+        command = list(config.lean.repl_command)
+    cwd = config.lean.project_dir if config is not None else tmp_path
+    return ReplProcess(command, cwd, tmp_path / "scratch", memory_mb=4096, file_size_mb=64)
 
 
 def read_log(log: Path) -> list[dict[str, Any]]:

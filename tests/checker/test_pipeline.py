@@ -10,11 +10,10 @@ import time
 import pytest
 
 from harness.checker import open_checker, protocol
-from harness.checker.process import ReplProcess
 from harness.config import config_to_dict, load_config
 from harness.errors import ReplInterrupted, ReplTimeout
 from harness.types import LeanJob
-from tests.checker.helpers import double_config, requests_by_pid, started_pids
+from tests.checker.helpers import double_config, repl_process, requests_by_pid, started_pids
 from tests.checker.test_pool import assert_all_reaped
 
 pytestmark = pytest.mark.timeout(60)
@@ -184,13 +183,7 @@ def test_process_exchanges_from_two_tasks_get_their_own_replies(tmp_path):
     config, _ = double_config(tmp_path, {"rules": [{"match": "HANG", "hang": True}]})
 
     async def go():
-        process = ReplProcess(
-            config.lean.repl_command,
-            config.lean.project_dir,
-            tmp_path / "scratch",
-            memory_mb=4096,
-            file_size_mb=64,
-        )
+        process = repl_process(tmp_path, config=config)
         await process.start()
         try:
             base = await process.request(protocol.encode_command("import Mathlib"), 10)

@@ -19,6 +19,7 @@ from tests.checker.helpers import (
     live_doubles,
     process_state,
     read_log,
+    repl_process,
     requests_by_pid,
     started_pids,
     zombie_children,
@@ -300,7 +301,6 @@ def test_lean_gets_an_allow_listed_environment(tmp_path, monkeypatch):
 
 def test_replayed_fixtures_through_the_real_driver(tmp_path):
     """Recorded REPL transcripts replayed by the double, sent by the real process driver."""
-    from harness.checker.process import ReplProcess
     from tests.doubles.fake_repl import read_requests
 
     root = shared_path("fixtures", "lean-repl")
@@ -310,13 +310,7 @@ def test_replayed_fixtures_through_the_real_driver(tmp_path):
     async def go():
         seen = 0
         for source in ins:
-            process = ReplProcess(
-                config.lean.repl_command,
-                config.lean.project_dir,
-                tmp_path / "scratch",
-                memory_mb=4096,
-                file_size_mb=64,
-            )
+            process = repl_process(tmp_path, config=config)
             await process.start()
             try:
                 expected = protocol.split_replies(

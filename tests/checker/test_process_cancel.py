@@ -12,7 +12,7 @@ import pytest
 
 from harness.checker import protocol
 from harness.checker.process import ReplProcess
-from tests.checker.helpers import double_config
+from tests.checker.helpers import double_config, repl_process
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -39,13 +39,7 @@ def test_a_cancel_racing_the_reply_is_never_swallowed(tmp_path, steps):
     config, _ = double_config(tmp_path)
 
     async def scenario() -> tuple[bool, str]:
-        process = ReplProcess(
-            config.lean.repl_command,
-            config.lean.project_dir,
-            tmp_path / "scratch",
-            memory_mb=4096,
-            file_size_mb=64,
-        )
+        process = repl_process(tmp_path, config=config)
         await process.start()
         try:
             return await cancel_after(process, steps)
@@ -71,13 +65,7 @@ for line in sys.stdin:
 
 def test_replies_are_read_whole_and_pipelined_in_order(tmp_path):
     async def scenario() -> list[dict]:
-        process = ReplProcess(
-            [sys.executable, "-c", STRAY_BLANKS_REPL],
-            tmp_path,
-            tmp_path / "scratch",
-            memory_mb=4096,
-            file_size_mb=64,
-        )
+        process = repl_process(tmp_path, [sys.executable, "-c", STRAY_BLANKS_REPL])
         await process.start()
         try:
             one = await process.request(protocol.encode_command("a"), 10.0)
