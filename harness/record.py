@@ -55,7 +55,9 @@ RESUMABLE_KEYS = frozenset(
         "search.max_tokens",
         "search.max_cost",
         "prover.concurrency",
+        "prover.transport",
         "lean.workers",
+        "lean.pipeline_depth",
         "lean.scratch_dir",
         "suites.cache_dir",
     }

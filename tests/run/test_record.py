@@ -65,6 +65,23 @@ def test_a_different_config_is_refused_naming_the_keys(tmp_path):
     # --force proceeds and reports the difference; speed and budget keys never block.
     assert rec.check_config(load_config(None, ["search.samples=8"]), force=True)
     assert rec.check_config(load_config(None, ["search.samples=4", "prover.concurrency=32"])) == []
+    speed = ["search.samples=4", "prover.transport=httpx", "lean.pipeline_depth=1"]
+    assert rec.check_config(load_config(None, speed)) == []
+
+
+def test_a_run_recorded_before_a_speed_setting_existed_resumes(tmp_path):
+    """Older harness versions wrote no prover.transport / lean.pipeline_depth."""
+    rec = RunRecord(tmp_path)
+    rec.write_config(load_config(None, ["search.samples=4"]))
+    text = rec.config_path.read_text()
+    old = "\n".join(
+        line
+        for line in text.splitlines()
+        if not line.strip().startswith(("transport:", "pipeline_depth:"))
+    )
+    assert old != text
+    rec.config_path.write_text(old + "\n")
+    assert rec.check_config(load_config(None, ["search.samples=4"])) == []
 
 
 def test_secrets_never_reach_the_files(tmp_path):
