@@ -118,8 +118,8 @@ class ReplPool:
         # import blocks whose probe failed: the project does not change during a run, so later
         # jobs fail at once instead of paying for the import again
         self._invalid: dict[tuple[str, ...], HeaderInvalid] = {}
-        # tasks waiting in _acquire, per import block (see _release)
-        self._waiting: collections.Counter[tuple[str, ...]] = collections.Counter()
+        # tasks waiting in _acquire, per (import block, fresh) (see _release)
+        self._waiting: collections.Counter[tuple[tuple[str, ...], bool]] = collections.Counter()
         self.stats: dict[str, Any] = {
             "backend": "repl",
             "checks": 0,
@@ -189,16 +189,26 @@ class ReplPool:
             while True:
                 if self._closed:
                     raise CheckerError("the Lean checker is closed")
+                if key in self._invalid:  # found bad while this job waited
+                    raise self._invalid[key]
+                # while a waiter only an idle process can serve (another import block, a fresh
+                # retry) waits, no job queues behind a busy process, so one drains
+                need_idle = self._someone_needs_idle(key)
                 if not fresh:
                     usable = [
                         w
                         for w in self._workers
-                        if w.key == key and w.jobs < depth and not w.retiring
+                        if w.key == key
+                        and w.jobs < depth
+                        and not w.retiring
+                        # jobs in line count toward lean.recycle_after too
+                        and w.checks + w.jobs < self.lean.recycle_after
                     ]
                     best = min(usable, key=lambda w: w.jobs, default=None)
                     # a job in line waits for the one ahead: an idle or new process is better
                     if best is not None and (
-                        best.jobs == 0 or len(self._workers) >= self.lean.workers
+                        best.jobs == 0
+                        or (len(self._workers) >= self.lean.workers and not need_idle)
                     ):
                         best.jobs += 1
                         return best
@@ -214,7 +224,7 @@ class ReplPool:
                     self._workers.remove(victim)
                     await victim.process.close()
                     return self._new_worker(key)
-                self._waiting[key] += 1
+                self._waiting[(key, fresh)] += 1
                 try:
                     await self._cond.wait()
                 except asyncio.CancelledError:
@@ -222,7 +232,16 @@ class ReplPool:
                     self._cond.notify(1)
                     raise
                 finally:
-                    self._waiting[key] -= 1
+                    self._waiting[(key, fresh)] -= 1
+
+    async def _discard(self, worker: _Worker) -> None:
+        """Release and close a process whose state is unknown. Shielded: a cancel arriving
+        meanwhile must not leave it in the pool half-closed, holding its slot for ever."""
+        await asyncio.shield(self._release(worker, discard=True))
+
+    def _someone_needs_idle(self, key: tuple[str, ...]) -> bool:
+        """Whether a waiter could use only an idle process, not a place in line on `key`'s."""
+        return sum(self._waiting.values()) > self._waiting[(key, False)]
 
     async def _release(self, worker: _Worker, discard: bool) -> None:
         worker.last_used = time.monotonic()
@@ -235,7 +254,8 @@ class ReplPool:
                 # An idle process serves any waiter (reuse, or evict and replace); a place in
                 # line on a busy one only a waiter for its imports: wake them all only if one of
                 # another import block could take the wake-up and leave the place unused.
-                if worker.jobs == 0 or self._waiting[worker.key] == sum(self._waiting.values()):
+                inline = self._waiting[(worker.key, False)]
+                if worker.jobs == 0 or inline == sum(self._waiting.values()):
                     self._cond.notify(1)
                 else:
                     self._cond.notify_all()
@@ -408,31 +428,46 @@ class ReplPool:
                     error=str(known_bad),
                     header_messages=known_bad.messages,
                 )
-            worker = await self._acquire(parts.imports, fresh=crashes > 0)
+            try:
+                worker = await self._acquire(parts.imports, fresh=crashes > 0)
+            except HeaderInvalid:
+                continue  # found bad while this job waited: reported above
             try:
                 result = await self._run_on(worker, parts, job, timeout)
             except ReplTimeout as exc:
-                await self._release(worker, discard=True)
+                await self._discard(worker)
                 self.stats["timeouts"] += 1
                 return LeanJobResult(
                     outcome="timeout", seconds=time.monotonic() - started, error=str(exc)
                 )
             except HeaderInvalid as exc:
-                await self._release(worker, discard=True)
-                self._invalid[parts.imports] = exc
+                self._invalid[parts.imports] = exc  # before a waiter can wake
+                await self._discard(worker)
                 continue  # reported as above
             except ReplInterrupted as exc:
                 # Another job's timeout or crash stopped the process before Lean reached this
                 # one: not this job's failure, so it does not use up its retry.
-                await self._release(worker, discard=True)
+                await self._discard(worker)
                 self.stats["interruptions"] += 1
                 interruptions += 1
                 if interruptions <= _INTERRUPTIONS_MAX:
                     continue
                 failure = f"{exc} ({interruptions} times)"
                 break
+            except UnicodeEncodeError as exc:
+                # Nothing was sent: the process is as it was. Lean reads UTF-8 only, and a lone
+                # surrogate (which json.loads accepts in a suite or an answer) has no encoding.
+                await self._release(worker, discard=False)
+                self.stats["checker_errors"] += 1
+                bad = exc.object[exc.start : exc.end]
+                return LeanJobResult(
+                    outcome="checker_error",
+                    seconds=time.monotonic() - started,
+                    error=f"the text cannot be sent to Lean: {bad!r} is a lone surrogate, "
+                    "not a character (UTF-8 has no encoding for it)",
+                )
             except ReplCrashed as exc:
-                await self._release(worker, discard=True)
+                await self._discard(worker)
                 self.stats["crashes"] += 1
                 failure = str(exc)
                 crashes += 1
@@ -444,13 +479,14 @@ class ReplPool:
             except BaseException:
                 # Cancelled mid-request: the process state is unknown, so it goes.
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(self._release(worker, discard=True))
+                    await self._discard(worker)
                 raise
             await self._release(worker, discard=False)
-            if self.lean.pipeline_depth == 1:
+            if self.lean.pipeline_depth == 1 or self._someone_needs_idle(parts.imports):
                 # Let a check waiting for this process send its job first: otherwise this task
-                # goes on to its verdict and to preparing its next candidate (milliseconds of
-                # CPU) while the process it just freed sits idle. (Deeper, one is in line.)
+                # goes on to its verdict and to its next job, which would take the process back
+                # (with depth 1 it sits idle meanwhile; deeper, another import block's job
+                # waiting for an idle process would wait for ever).
                 await asyncio.sleep(0)
             return result
         self.stats["checker_errors"] += 1

@@ -193,7 +193,11 @@ class ReplProcess:
         `timeout` starts when Lean can start on `objs` (the previous caller's last reply), so
         waiting in line is not charged. On expiry the process is killed and ReplTimeout raised;
         on EOF or unparsable output, ReplCrashed; callers still in line when the process is
-        stopped (expiry, crash, a cancelled caller) get ReplInterrupted."""
+        stopped (expiry, crash, a cancelled caller) get ReplInterrupted. Text that UTF-8 cannot
+        encode (a lone surrogate) raises UnicodeEncodeError before anything is sent."""
+        # before taking a place in line: text UTF-8 cannot carry raises UnicodeEncodeError here,
+        # with nothing written and the process untouched
+        data = "".join(map(protocol.frame, objs)).encode("utf-8")
         previous, mine = self._tail, asyncio.get_running_loop().create_future()
         self._tail = mine
         written = finished = False
@@ -201,10 +205,13 @@ class ReplProcess:
             if self._closed:
                 raise ReplInterrupted("the REPL was stopped for another request")
             if not self.alive:
+                if previous is not None and not (previous.done() and previous.result()):
+                    # it died under a request ahead, whose caller has not read the EOF yet
+                    raise ReplInterrupted("the REPL stopped under an earlier request")
                 raise ReplCrashed(self._exit_description("the REPL is not running"))
             assert self._proc is not None and self._proc.stdin is not None
             self.requests += len(objs)
-            self._proc.stdin.write("".join(map(protocol.frame, objs)).encode("utf-8"))
+            self._proc.stdin.write(data)
             written = True
             if previous is not None:
                 # shield: a cancel of this caller must not cancel the previous caller's future
