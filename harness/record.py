@@ -72,14 +72,18 @@ _HEAVY_FIELDS = ("answer", "proof", "messages", "goals")
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write a whole file so a reader sees the old or the new content, never half."""
+def write_atomic(path: str | os.PathLike[str], text: str | Iterable[str]) -> None:
+    """Write a whole file so a reader sees the old or the new content, never half. `text` may
+    come in pieces (a large report is then never held whole)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # as open() would (mkstemp makes 0600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            if isinstance(text, str):
+                f.write(text)
+            else:
+                f.writelines(text)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -78,14 +78,14 @@ def load_run(run_dir: str | os.PathLike[str], with_attempts: bool = True) -> Run
 def write_reports(run_dir: str | os.PathLike[str]) -> list[Path]:
     """Write report.md and report.html into the run directory; returns their paths."""
     from harness.record import write_atomic
-    from harness.report.html import render_html
+    from harness.report.html import html_chunks
     from harness.report.markdown import render_markdown
 
     data = load_run(run_dir)
     md = Path(run_dir) / "report.md"
     html = Path(run_dir) / "report.html"
     write_atomic(md, render_markdown(data))
-    write_atomic(html, render_html(data))
+    write_atomic(html, html_chunks(data))
     return [md, html]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import jinja2
@@ -34,7 +35,8 @@ _MAX_ERRORS_SHOWN = 8  # Lean errors listed per round
 
 def _svg(fig: Any) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    # no creation date in the SVG: the same run gives the same report, byte for byte
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buf.getvalue()
     # Inline: drop the XML prolog and DOCTYPE; keep the <svg> element.
     return text[text.index("<svg") :]
@@ -103,11 +105,17 @@ def _problem_view(data: RunData, name: str) -> dict[str, Any]:
 
 
 def render_html(data: RunData) -> str:
+    return "".join(html_chunks(data))
+
+
+def html_chunks(data: RunData) -> Iterator[str]:
+    """The report as it renders, piece by piece: a long run's page (tens of MB) is written
+    out as it goes instead of being held whole."""
     s = data.summary
     svg_pass = pass_at_svg({"this run": s.pass_at}) if s.pass_at else ""
     svg_verdicts = verdict_svg(s.by_verdict) if s.attempts else ""
-    problems = [_problem_view(data, n) for n in sorted(data.outcomes)]
-    return _ENV.get_template("report.html.j2").render(
+    problems = [_problem_view(data, n) for n in sorted(data.outcomes)]  # the page reads it twice
+    return _ENV.get_template("report.html.j2").generate(
         s=s,
         facts=header_facts(data),
         svg_pass=Markup(svg_pass),

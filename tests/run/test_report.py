@@ -93,3 +93,12 @@ def test_report_command_rewrites_the_reports(tmp_path, capsys):
     assert (run / "report.html").exists()
     assert load_run(run).summary.attempts == 3
     assert main(["report", str(tmp_path / "nothing")]) == 2
+
+
+def test_the_same_run_gives_the_same_report_byte_for_byte(tmp_path):
+    run = make_run(tmp_path / "run")
+    write_reports(run)
+    first = {name: (run / name).read_bytes() for name in ("report.md", "report.html")}
+    write_reports(run)
+    assert {name: (run / name).read_bytes() for name in first} == first
+    assert b"<svg" in first["report.html"]  # the plots are in it
