@@ -69,3 +69,28 @@ def test_wrong_proof_is_a_lean_error_at_its_line(backend):
     (command,) = result.commands
     assert protocol.classify(command) == "lean_error"
     assert command.errors[0].line == 2  # the `decide` line, relative to the command
+
+
+def test_jobs_queued_on_one_repl_get_their_own_answers():
+    """lean.pipeline_depth: with one process and 2 jobs in line at a time, Lean reads the next
+    request while the harness reads a reply; each job still gets its own answer."""
+    config_for("repl")  # skips where the REPL is not built
+    config = load_config(
+        None, {"lean": {"project_dir": str(PROJECT), "workers": 1, "pipeline_depth": 2}}
+    )
+    jobs = [
+        LeanJob("", (f"theorem harness_ok_{i} : {i} + {i} = {2 * i} := by decide",))
+        for i in range(6)
+    ]
+    jobs.insert(3, LeanJob("", (WRONG,)))
+
+    async def go():
+        async with open_checker(config) as checker:
+            results = await asyncio.gather(*(checker.run(job) for job in jobs))
+            return results, dict(checker.stats)
+
+    results, stats = asyncio.run(go())
+    assert all(r.outcome == "ok" for r in results), [r.error for r in results]
+    kinds = [protocol.classify(r.commands[0]) for r in results]
+    assert kinds == ["accepted"] * 3 + ["lean_error"] + ["accepted"] * 3
+    assert stats["processes_started"] == 1 and stats["interruptions"] == 0
