@@ -113,7 +113,7 @@ class _Connection:
         return not (
             reader.at_eof()
             or reader.exception() is not None
-            or reader._buffer  # type: ignore[attr-defined]
+            or getattr(reader, "_buffer", b"")  # absent in some future asyncio: then unseen
             or self.writer.transport.is_closing()
         )
 
