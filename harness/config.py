@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shlex
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
@@ -76,9 +77,6 @@ class ProverConfig:
     backoff_max_s: float = 120.0
     retry_after_max_s: float = 600.0  # longest server-requested wait (Retry-After) we obey
     stream: bool = False  # server-sent events keep long generations' connections busy
-    # "harness": harness/transport.py, a lean HTTP/1.1 pool (half httpx's CPU per request);
-    # "httpx": httpx's own transport. A proxy from the environment always uses httpx's.
-    transport: str = "harness"
     price_prompt_per_mtok: float | None = None  # USD per million prompt tokens, for cost
     price_completion_per_mtok: float | None = None
 
@@ -106,9 +104,6 @@ class LeanConfig:
     )
     backend: str = "repl"  # "repl" (a pool of REPL processes) or "oneshot" (`lake env lean --json`)
     workers: int = 2  # REPL processes at most; each holds Mathlib (~6.5 GB)
-    # jobs queued on one REPL at once: with 2, Lean starts the next job while the harness
-    # reads the last reply, so it never waits for the harness; 1 sends one job at a time
-    pipeline_depth: int = 2
     timeout_s: float = 120.0  # wall clock per check
     header_timeout_s: float = 900.0  # wall clock for a process's import
     memory_mb: int = 12288  # address-space limit per process; Mathlib needs ~9 GB of it
@@ -165,7 +160,6 @@ class Config:
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "lean.backend": ("repl", "oneshot"),
-    "prover.transport": ("harness", "httpx"),
     "suites.answer_holes": ("model", "skip"),
 }
 _POSITIVE = {
@@ -174,7 +168,6 @@ _POSITIVE = {
     "prover.n",
     "search.samples",
     "lean.workers",
-    "lean.pipeline_depth",
     "lean.timeout_s",
     "lean.header_timeout_s",
     "lean.memory_mb",
@@ -266,11 +259,32 @@ def _unknown_key(key: str) -> ConfigError:
     return ConfigError(f"{key}: unknown key{hint}")
 
 
+# Keys earlier versions wrote into run directories. Those runs must still resume and report,
+# so the keys are accepted, ignored, and mentioned once.
+RETIRED_KEYS: dict[str, str] = {
+    "prover.transport": "the client always uses httpx's own transport",
+    "lean.pipeline_depth": "each REPL process runs one job at a time",
+}
+_noted_retired: set[str] = set()
+
+
+def _note_retired(key: str) -> None:
+    if key not in _noted_retired:
+        _noted_retired.add(key)
+        print(
+            f"harness: note: {key} is no longer used ({RETIRED_KEYS[key]}); ignored",
+            file=sys.stderr,
+        )
+
+
 def _build(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a mapping, got {data!r}")
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
+    for key in [k for k in data if f"{prefix}{k}" in RETIRED_KEYS]:
+        _note_retired(f"{prefix}{key}")
+        data = {k: v for k, v in data.items() if k != key}
     for key in data:
         if key not in names:
             raise _unknown_key(f"{prefix}{key}")

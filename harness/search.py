@@ -22,7 +22,6 @@ import asyncio
 import collections
 import datetime as dt
 import functools
-import gc
 import os
 import shutil
 import sys
@@ -32,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import eventloop
 from harness.config import Config, config_hash
 from harness.errors import ConfigError, PrerequisiteError, ProverError
 from harness.progress import ProgressCounts, make_progress
@@ -677,13 +675,7 @@ async def run_search(
                     ProverClient(config.prover, api_key) as client,
                     open_checker(config) as checker,
                 ):
-                    # What exists now (modules, the suite, the record's index) lives for the
-                    # whole run: keep the cyclic GC's full collections from re-scanning it.
-                    gc.freeze()
-                    try:
-                        await engine.run(client, checker)
-                    finally:
-                        gc.unfreeze()
+                    await engine.run(client, checker)
             finally:
                 display.stop()
     except BaseException as exc:
@@ -742,4 +734,4 @@ async def run_async(
 
 def run(config: Config, out_dir: str | os.PathLike[str] | None = None, **kwargs: Any) -> Summary:
     """Synchronous `run_async`: `harness.run(config)` does what `harness run` does."""
-    return eventloop.run(run_async(config, out_dir, **kwargs))
+    return asyncio.run(run_async(config, out_dir, **kwargs))

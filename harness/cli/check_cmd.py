@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness import eventloop
 from harness.cli.common import add_config_options, config_from_args
 from harness.config import Config
 from harness.errors import HarnessError
@@ -141,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         items = suite_items(args.path, args.suite, config, args.from_dir)
     else:
         items = file_items(args.path)
-    verdicts = eventloop.run(check_all(items, config))
+    verdicts = asyncio.run(check_all(items, config))
     for (name, _, _), verdict in zip(items, verdicts, strict=True):
         if args.json:
             print(json.dumps(verdict_json(name, verdict), ensure_ascii=False))

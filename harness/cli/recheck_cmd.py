@@ -8,10 +8,10 @@ the attempts that no longer pass; exit status 1 if any.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from pathlib import Path
 
-from harness import eventloop
 from harness.errors import HarnessError, RecordError
 
 
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         items.append((attempt.problem, problem, candidate))
         keys.append(attempt.key)
 
-    verdicts = eventloop.run(check_all(items, config)) if items else []
+    verdicts = asyncio.run(check_all(items, config)) if items else []
     failed = 0
     for key, (name, _, _), verdict in zip(keys, items, verdicts, strict=True):
         ok = verdict.kind == VerdictKind.PROVED

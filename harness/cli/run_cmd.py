@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 
-from harness import eventloop
 from harness.cli.common import add_config_options, config_from_args
 
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--limit {args.limit}: expected a positive number")
     shard = parse_shard(args.shard) if args.shard else shard_from_env()
     out = args.out or str(default_out_dir(config.suite, shard))
-    summary = eventloop.run(
+    summary = asyncio.run(
         run_async(
             config,
             out,
