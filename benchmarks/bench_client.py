@@ -1,13 +1,12 @@
 #!/usr/bin/env python3
-"""CPU of the prover client per request, by HTTP transport, against the loopback chat double.
+"""CPU of the prover client per request against the loopback chat double.
 
     .venv/bin/python benchmarks/bench_client.py [--requests 3000] [--stream]
 
 The chat-completions double (tests/doubles/chat_server.py) runs in its own process, so only
-the client's CPU is counted. For each of `prover.transport: harness` (harness/transport.py),
-`httpx` (httpx's own transport) and `httpx.MockTransport` (no network: httpx's client layer and
-ours alone), 8 requests are kept in flight, on the event loop `harness run` uses, and the
-client process's CPU (user + system) per request is printed.
+the client's CPU is counted. With httpx's own transport (what `harness run` uses) and with
+`httpx.MockTransport` (no network: httpx's client layer and ours alone), 8 requests are kept in
+flight under `asyncio.run` and the client process's CPU (user + system) per request is printed.
 """
 
 from __future__ import annotations
@@ -55,12 +54,7 @@ async def measure(url: str, kind: str, requests: int, stream: bool) -> float:
     transport = None
     if kind == "mock":
         transport = httpx.MockTransport(lambda request: httpx.Response(200, content=canned))
-    config = ProverConfig(
-        base_url=url,
-        concurrency=8,
-        stream=stream,
-        transport="httpx" if kind == "httpx" else "harness",
-    )
+    config = ProverConfig(base_url=url, concurrency=8, stream=stream)
     messages = [{"role": "user", "content": PROMPT}]
     async with ProverClient(config, None, transport=transport) as client:
         await asyncio.gather(*(client.complete(messages) for _ in range(50)))  # warm up
@@ -84,21 +78,17 @@ def main() -> int:
         serve()
         return 0
     sys.path.insert(0, str(ROOT))
-    from harness import eventloop
-
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True
     )
     try:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
-        for kind in ("harness", "httpx", "mock"):
+        for kind in ("httpx", "mock"):
             if kind == "mock" and args.stream:
                 continue
-            ms = eventloop.run(measure(url, kind, args.requests, args.stream))
-            label = {"harness": "harness/transport.py", "httpx": "httpx's transport"}.get(
-                kind, "MockTransport (no network)"
-            )
+            ms = asyncio.run(measure(url, kind, args.requests, args.stream))
+            label = "httpx's transport" if kind == "httpx" else "MockTransport (no network)"
             print(f"{label}: {ms:.2f} ms CPU per request{' (SSE)' if args.stream else ''}")
     finally:
         server.kill()

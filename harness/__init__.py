@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from harness._version import __version__
 from harness.config import Config, load_config
 from harness.errors import (
     CheckerError,

@@ -19,9 +19,9 @@ Retries follow `retry_decision(...)`, a pure function: 408, 409, 429, 5xx, timeo
 connection errors are retried with capped exponential backoff and jitter, `Retry-After`
 (seconds or an HTTP date) beating the backoff, up to `prover.max_retries` retries.
 
-The HTTP transport under the `httpx.AsyncClient` is `harness/transport.py` (about half the CPU
-of httpx's own per request) unless `prover.transport: httpx`, or a proxy from the environment
-applies to the URL (httpx honours those only with its own transport).
+The `httpx.AsyncClient` uses httpx's own transport (so environment proxies apply as httpx
+documents), with explicit `httpx.Timeout` (`prover.*_timeout_s`) and `httpx.Limits`
+(`prover.concurrency` connections); tests pass `transport=httpx.MockTransport(...)` instead.
 
 The key is sent as a bearer header and never appears in a message, a log line or a repr: any
 text that reaches the user (server error bodies included) is scrubbed of it.
@@ -31,14 +31,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import importlib.util
 import ipaddress
 import json
 import logging
 import os
 import random
 import re
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,7 +47,6 @@ import httpx
 
 from harness.config import Config, ProverConfig
 from harness.errors import PrerequisiteError, ProverHTTPError
-from harness.transport import StreamTransport, environment_proxy
 from harness.types import Answer, ChatMessage
 
 __all__ = [
@@ -194,14 +191,6 @@ def require_api_key(config: Config | ProverConfig) -> str | None:
 # The client
 
 
-def _note_sniffio_absent() -> None:
-    """httpcore runs `import sniffio` on every request; when sniffio is not installed each
-    failed import searches all of sys.path again (about 0.5 ms of CPU per request). Record
-    its absence once so the import fails at once, as it would anyway."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
 class _Failure(Exception):
     """One request failed in a way retry_decision judges (status or transport error)."""
 
@@ -221,16 +210,6 @@ class _Reply:
     error: str | None = None
 
 
-class _SetCookieOnly(httpx.Cookies):
-    """httpx hands every response to urllib's cookie jar through compatibility objects (a
-    sixth of its client-side CPU per request here); only a response that sets a cookie can
-    change the jar, so the others skip it."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        if "set-cookie" in response.headers or "set-cookie2" in response.headers:
-            super().extract_cookies(response)
-
-
 class ProverClient:
     """An OpenAI-compatible chat-completions client owning one `httpx.AsyncClient`."""
 
@@ -245,11 +224,9 @@ class ProverClient:
         self._key = api_key
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
-        self._extensions: dict[str, Any] = {}
         self._closed = False
         self._semaphore = asyncio.Semaphore(config.concurrency)
         self.url = config.base_url.rstrip("/") + "/chat/completions"
-        self._url = httpx.URL(self.url)  # parsed once, not per request
 
     def __repr__(self) -> str:
         key = "set" if self._key else "none"
@@ -259,15 +236,10 @@ class ProverClient:
         if self._closed:
             raise RuntimeError("a ProverClient cannot be reopened once closed")
         c = self.config
-        _note_sniffio_absent()
         headers = {"Content-Type": "application/json", **c.extra_headers}
         if self._key:
             headers["Authorization"] = f"Bearer {self._key}"
-        transport = self._transport
-        if transport is None and c.transport == "harness" and environment_proxy(self.url) is None:
-            # httpx applies environment proxies only to its own transport: keep it for them
-            transport = StreamTransport(max_connections=c.concurrency)
-        http = self._http = httpx.AsyncClient(
+        self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(
                 connect=c.connect_timeout_s,
                 read=c.read_timeout_s,
@@ -278,11 +250,8 @@ class ProverClient:
                 max_connections=c.concurrency, max_keepalive_connections=c.concurrency
             ),
             headers=headers,
-            transport=transport,
+            transport=self._transport,  # None: httpx's own
         )
-        self._extensions = {"timeout": http.timeout.as_dict()}
-        if isinstance(getattr(http, "_cookies", None), httpx.Cookies):
-            http._cookies = _SetCookieOnly(http.cookies)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -410,17 +379,8 @@ class ProverClient:
         return ProverHTTPError(status, self.url, self._scrub(message))
 
     async def _post(self, body: bytes) -> _Reply:
-        http = self._http
-        assert http is not None
-        if http.cookies:  # a server set some: let httpx merge them into the request
-            request = http.build_request("POST", self._url, content=body)
-        else:
-            # The same request as `http.post` builds, with the client's headers and timeouts
-            # merged once instead of per request (~30% of httpx's client-side CPU).
-            request = httpx.Request(
-                "POST", self._url, headers=http.headers, content=body, extensions=self._extensions
-            )
-        response = await http.send(request)
+        assert self._http is not None
+        response = await self._http.post(self.url, content=body)
         if response.status_code != 200:
             raise _Failure(response.status_code, response.headers, response.text)
         try:
@@ -433,7 +393,7 @@ class ProverClient:
 
     async def _post_stream(self, body: bytes) -> _Reply:
         assert self._http is not None
-        async with self._http.stream("POST", self._url, content=body) as response:
+        async with self._http.stream("POST", self.url, content=body) as response:
             if response.status_code != 200:
                 text = (await response.aread()).decode("utf-8", "replace")
                 raise _Failure(response.status_code, response.headers, text)

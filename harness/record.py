@@ -14,20 +14,23 @@ infrastructure failure's new line supersedes the old one.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from harness.config import Config, config_diff, config_to_dict
 from harness.errors import RecordError
 from harness.metrics import summarize
-from harness.types import Attempt, Summary, VerdictKind
+from harness.types import Attempt, SuiteSource, Summary, VerdictKind
 
 __all__ = [
     "ATTEMPTS_FILE",
@@ -35,11 +38,16 @@ __all__ = [
     "HEADER_FILE",
     "SUMMARY_FILE",
     "RESUMABLE_KEYS",
+    "CoveredProblem",
+    "IndexEntry",
     "RecordIndex",
+    "RunHeader",
     "RunRecord",
+    "Selection",
     "comparable_diff",
     "summarize_record",
     "merge_runs",
+    "timestamp",
     "write_atomic",
 ]
 
@@ -72,6 +80,16 @@ _HEAVY_FIELDS = ("answer", "proof", "messages", "goals")
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
+@functools.lru_cache(maxsize=1)
+def _utc_second(second: int) -> str:
+    return dt.datetime.fromtimestamp(second, dt.UTC).isoformat(timespec="seconds")
+
+
+def timestamp() -> str:
+    """Now, in UTC to the second (ISO 8601): the record's clock."""
+    return _utc_second(int(time.time()))  # formatted once per second, not once per attempt
+
+
 def write_atomic(path: str | os.PathLike[str], text: str | Iterable[str]) -> None:
     """Write a whole file so a reader sees the old or the new content, never half. `text` may
     come in pieces (a large report is then never held whole)."""
@@ -98,20 +116,131 @@ def comparable_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [line for line in config_diff(old, new) if line.split(":", 1)[0] not in RESUMABLE_KEYS]
 
 
+# ---------------------------------------------------------------------------------------------
+# header.json
+
+
+@dataclass(frozen=True)
+class CoveredProblem:
+    """A problem a run covers (attempted or not): pass@k averages over these."""
+
+    name: str
+    split: str | None = None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which part of the suite the command line chose."""
+
+    limit: int | None = None
+    shard: str | None = None  # "i/n"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"limit": self.limit, "shard": self.shard}
+
+
+def _number(value: Any, kind: type, default: Any) -> Any:
+    try:
+        return default if value is None else kind(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@dataclass
+class RunHeader:
+    """header.json: what makes a run's numbers comparable, and how far it got.
+
+    Read and written only by `RunRecord.read_header`/`write_header`. Reading is tolerant: a
+    missing key takes its default, a key this version does not know is kept in `extra` and
+    written back as it was."""
+
+    harness_version: str | None = None
+    config_hash: str | None = None
+    suite: SuiteSource | None = None
+    lean_toolchain: str | None = None  # "unknown" when the project does not say
+    mathlib_rev: str | None = None
+    model: str | None = None
+    prompt: str | None = None
+    samples: int | None = None
+    repair_rounds: int | None = None
+    selection: Selection = field(default_factory=Selection)
+    started: str | None = None
+    finished: str | None = None  # None: running, stopped early, or failed
+    stopped: str | None = None  # why the run stopped early
+    wall_s: float | None = None  # summed over invocations
+    invocations: int = 0
+    problems: list[CoveredProblem] = field(default_factory=list)
+    merged_from: list[str] | None = None  # the shard directories of `harness merge`
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "extra" or (f.name == "merged_from" and value is None):
+                continue
+            if f.name in ("suite", "selection"):
+                value = None if value is None else value.to_json()
+            elif f.name == "problems":
+                value = [{"name": p.name, "split": p.split} for p in value]
+            data[f.name] = value
+        for key, value in self.extra.items():
+            data.setdefault(key, value)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunHeader:
+        names = {f.name for f in fields(cls)} - {"extra"}
+        known = {k: v for k, v in data.items() if k in names}
+        suite = known.get("suite")
+        known["suite"] = SuiteSource.from_json(suite) if isinstance(suite, dict) else None
+        selection = known.get("selection")
+        known["selection"] = (
+            Selection(
+                limit=_number(selection.get("limit"), int, None),
+                shard=selection.get("shard"),
+            )
+            if isinstance(selection, dict)
+            else Selection()
+        )
+        known["problems"] = [
+            CoveredProblem(str(p["name"]), p.get("split"))
+            for p in known.get("problems") or []
+            if isinstance(p, dict) and "name" in p
+        ]
+        for name in ("samples", "repair_rounds"):
+            known[name] = _number(known.get(name), int, None)
+        known["wall_s"] = _number(known.get("wall_s"), float, None)
+        known["invocations"] = _number(known.get("invocations"), int, 0)
+        merged = known.get("merged_from")
+        known["merged_from"] = [str(d) for d in merged] if isinstance(merged, list) else None
+        extra = {k: v for k, v in data.items() if k not in names}
+        return cls(**known, extra=extra)
+
+
+# ---------------------------------------------------------------------------------------------
+# attempts.jsonl
+
+
+class IndexEntry(NamedTuple):
+    """What the index keeps of a key's effective line."""
+
+    offset: int  # where the line starts in attempts.jsonl
+    verdict: VerdictKind
+    ends_sample: bool = False  # Attempt.ends_sample: the sample ended here, rounds to spare
+
+
 @dataclass
 class RecordIndex:
     """Where each key's effective (last) line is, and what it said."""
 
-    last: dict[tuple[str, int, int], tuple[int, str]] = field(default_factory=dict)
+    last: dict[tuple[str, int, int], IndexEntry] = field(default_factory=dict)
     lines: int = 0
     unreadable: int = 0  # complete lines that are not an attempt (skipped)
-    # keys whose effective line ended its sample early (Attempt.ends_sample)
-    ended: set[tuple[str, int, int]] = field(default_factory=set)
 
     def finished(self) -> set[tuple[str, int, int]]:
         """Keys done for good: anything but an infrastructure failure, which is retried."""
-        infra = {VerdictKind.PROVER_ERROR.value, VerdictKind.CHECKER_ERROR.value}
-        return {key for key, (_, verdict) in self.last.items() if verdict not in infra}
+        return {key for key, entry in self.last.items() if not entry.verdict.is_infrastructure}
 
 
 class RunRecord:
@@ -175,16 +304,21 @@ class RunRecord:
         text = yaml.safe_dump(config_to_dict(config), sort_keys=False, allow_unicode=True)
         self._write(self.config_path, text)
 
-    def read_header(self) -> dict[str, Any]:
+    def read_header(self) -> RunHeader:
+        """header.json (an empty header when there is none yet)."""
         if not self.header_path.exists():
-            return {}
+            return RunHeader()
         try:
-            return json.loads(self.header_path.read_text(encoding="utf-8"))
+            data = json.loads(self.header_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise RecordError(f"{self.header_path}: cannot read ({exc})") from exc
+        if not isinstance(data, dict):
+            raise RecordError(f"{self.header_path}: not a header object")
+        return RunHeader.from_json(data)
 
-    def write_header(self, header: dict[str, Any]) -> None:
-        self._write(self.header_path, json.dumps(header, indent=2, ensure_ascii=False) + "\n")
+    def write_header(self, header: RunHeader) -> None:
+        text = json.dumps(header.to_json(), indent=2, ensure_ascii=False) + "\n"
+        self._write(self.header_path, text)
 
     def read_summary(self) -> dict[str, Any] | None:
         if not self.summary_path.exists():
@@ -255,7 +389,7 @@ class RunRecord:
                 data.pop(name, None)
         try:
             return Attempt.from_json(data)
-        except TypeError:
+        except (TypeError, ValueError):  # a key missing, or not a verdict
             return None
 
     def index(self) -> RecordIndex:
@@ -267,11 +401,7 @@ class RunRecord:
                 if line.strip():
                     idx.unreadable += 1
                 continue
-            idx.last[attempt.key] = (offset, attempt.verdict)
-            if attempt.ends_sample:
-                idx.ended.add(attempt.key)
-            else:
-                idx.ended.discard(attempt.key)
+            idx.last[attempt.key] = IndexEntry(offset, attempt.verdict, attempt.ends_sample)
         return idx
 
     def iter_effective(
@@ -280,7 +410,7 @@ class RunRecord:
         """The effective attempts (last line per key), in file order. `light` drops the answer,
         proof and messages, for aggregates over long runs."""
         idx = index or self.index()
-        wanted = {offset for offset, _ in idx.last.values()}
+        wanted = {entry.offset for entry in idx.last.values()}
         for offset, line in self._iter_lines():
             if offset in wanted:
                 attempt = self._parse(line, light=light)
@@ -351,10 +481,10 @@ def summarize_record(record: RunRecord, index: RecordIndex | None = None) -> Sum
     """summary.json's content: a pure function of the run directory."""
     header = record.read_header()
     config = record.read_config() or {}
-    samples = int(header.get("samples") or config.get("search", {}).get("samples") or 1)
-    problems = [(p["name"], p.get("split")) for p in header.get("problems", [])]
-    suite = (header.get("suite") or {}).get("suite") or config.get("suite") or "?"
-    complete = bool(header.get("finished")) and not header.get("stopped")
+    samples = int(header.samples or config.get("search", {}).get("samples") or 1)
+    problems = [(p.name, p.split) for p in header.problems]
+    suite = (header.suite.suite if header.suite else None) or config.get("suite") or "?"
+    complete = bool(header.finished) and not header.stopped
     attempts = (
         _effective_light(record)
         if index is None
@@ -390,11 +520,11 @@ def merge_runs(dirs: list[str | os.PathLike[str]], out_dir: str | os.PathLike[st
                 f"merge: {r.dir} was run with a different config than {records[0].dir} "
                 f"({'; '.join(diff[:6])})"
             )
-        a, b = headers[0].get("suite") or {}, h.get("suite") or {}
-        if (a.get("suite"), a.get("sha256")) != (b.get("suite"), b.get("sha256")):
+        a, b = headers[0].suite or SuiteSource(""), h.suite or SuiteSource("")
+        if (a.suite, a.sha256) != (b.suite, b.sha256):
             raise RecordError(
-                f"merge: {r.dir} ran suite {b.get('suite')} ({b.get('sha256')}), "
-                f"{records[0].dir} ran {a.get('suite')} ({a.get('sha256')})"
+                f"merge: {r.dir} ran suite {b.suite} ({b.sha256}), "
+                f"{records[0].dir} ran {a.suite} ({a.sha256})"
             )
 
     target = RunRecord(out)
@@ -413,31 +543,25 @@ def merge_runs(dirs: list[str | os.PathLike[str]], out_dir: str | os.PathLike[st
             os.unlink(tmp)
         raise
 
-    problems: list[dict[str, Any]] = []
+    problems: list[CoveredProblem] = []
     names: set[str] = set()
     for h in headers:
-        for p in h.get("problems", []):
-            if p["name"] not in names:
-                names.add(p["name"])
+        for p in h.problems:
+            if p.name not in names:
+                names.add(p.name)
                 problems.append(p)
-    header = dict(headers[0])
-    stopped = [
-        f"{r.dir}: {h['stopped']}"
-        for r, h in zip(records, headers, strict=True)
-        if h.get("stopped")
-    ]
-    finished = [h.get("finished") for h in headers]
-    header.update(
-        {
-            "problems": problems,
-            "selection": {"limit": None, "shard": None},
-            "merged_from": [str(r.dir) for r in records],
-            "started": min((h.get("started") or "" for h in headers), default=None) or None,
-            "finished": max(finished) if all(finished) else None,  # type: ignore[type-var]
-            "stopped": "; ".join(stopped) or None,
-            "wall_s": max(float(h.get("wall_s") or 0.0) for h in headers),
-            "invocations": sum(int(h.get("invocations") or 0) for h in headers),
-        }
+    stopped = [f"{r.dir}: {h.stopped}" for r, h in zip(records, headers, strict=True) if h.stopped]
+    finished = [h.finished for h in headers]
+    header = replace(
+        headers[0],
+        problems=problems,
+        selection=Selection(),
+        merged_from=[str(r.dir) for r in records],
+        started=min((h.started or "" for h in headers), default=None) or None,
+        finished=max(finished) if all(finished) else None,  # type: ignore[type-var]
+        stopped="; ".join(stopped) or None,
+        wall_s=max(h.wall_s or 0.0 for h in headers),
+        invocations=sum(h.invocations for h in headers),
     )
     target._write(
         target.config_path, yaml.safe_dump(first_config, sort_keys=False, allow_unicode=True)

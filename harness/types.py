@@ -68,6 +68,12 @@ class SuiteSource:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SuiteSource:
+        """Tolerant: unknown keys are ignored, a missing name reads as ""."""
+        known = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        return cls(**{"suite": "", **known})
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -251,7 +257,7 @@ class Attempt:
     problem: str
     sample: int
     round: int
-    verdict: str
+    verdict: VerdictKind  # its string value in the file; a string given here is converted
     rule: str | None = None
     where: str | None = None
     answer: str = ""
@@ -277,15 +283,23 @@ class Attempt:
     # the sample ended here though repair rounds remained (its conversation outgrew the context)
     ends_sample: bool = False
 
+    def __post_init__(self) -> None:
+        if self.verdict.__class__ is not VerdictKind:
+            self.verdict = VerdictKind(self.verdict)  # ValueError: not a verdict
+
     @property
     def key(self) -> tuple[str, int, int]:
         return (self.problem, self.sample, self.round)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["verdict"] = self.verdict.value
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Attempt:
+        """Unknown keys are ignored (lines of other versions); a missing key is a TypeError
+        and an unknown verdict a ValueError."""
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 

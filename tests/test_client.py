@@ -503,35 +503,40 @@ def test_client_must_be_opened_and_cannot_be_reopened(server):
 
 
 # ---------------------------------------------------------------------------------------------
-# The HTTP transport
+# HTTP: httpx's own transport, or one a caller injects
 
 
-@pytest.mark.parametrize("transport", ["harness", "httpx"])
-def test_an_environment_proxy_is_honoured_whichever_transport(server, monkeypatch, transport):
-    """harness/transport.py knows no proxies; with one in the environment the client uses
-    httpx's transport, so the request still goes through the proxy (here: the double itself,
+def test_an_environment_proxy_is_honoured(server, monkeypatch):
+    """The request goes through the proxy named in the environment (here: the double itself,
     which answers the absolute-form request a proxy receives)."""
     for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", server.url.rsplit("/v1", 1)[0])
     server.script(Reply("```lean4\nby simp\n```"))
-    config = make_config(server, base_url="http://prover.invalid/v1", transport=transport)
-    answer = complete(config)
+    answer = complete(make_config(server, base_url="http://prover.invalid/v1"))
     assert answer.error is None and "by simp" in answer.text
     assert len(server.requests) == 1
 
 
-def test_the_harness_transport_serves_the_default_path(server):
-    server.script(*[Reply(f"```lean4\nby exact h{i}\n```") for i in range(3)])
+def test_an_injected_transport_gets_the_requests():
+    seen: list[httpx.Request] = []
+    body = {"choices": [{"message": {"content": "by decide"}, "finish_reason": "stop"}]}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=body)
+
+    config = ProverConfig(base_url="http://prover.invalid/v1", max_retries=0)
 
     async def go():
-        async with ProverClient(make_config(server, concurrency=2), None) as client:
-            answers = [await client.complete(MESSAGES) for _ in range(3)]
-            return answers, client._http._transport  # type: ignore[union-attr]
+        async with ProverClient(config, FAKE_KEY, transport=httpx.MockTransport(handler)) as c:
+            return await c.complete(MESSAGES)
 
-    answers, transport = asyncio.run(go())
-    assert [a.text.strip() for a in answers] == [f"```lean4\nby exact h{i}\n```" for i in range(3)]
-    assert type(transport).__name__ == "StreamTransport"
+    answer = asyncio.run(go())
+    assert answer.text == "by decide" and answer.error is None
+    assert [str(r.url) for r in seen] == ["http://prover.invalid/v1/chat/completions"]
+    assert seen[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
+    assert json.loads(seen[0].content)["messages"] == MESSAGES
 
 
 def test_a_cookie_the_server_sets_goes_back_with_the_next_request(server):

@@ -110,3 +110,19 @@ def test_hash_and_diff_track_what_changed():
     assert config_hash(a) == config_hash(Config())
     assert config_hash(a) != config_hash(b)
     assert config_diff(config_to_dict(a), config_to_dict(b)) == ["search.samples: 4 -> 16"]
+
+
+def test_retired_keys_still_load_and_are_noted_once_each(monkeypatch, capsys):
+    """Run directories from earlier versions carry prover.transport / lean.pipeline_depth."""
+    import harness.config
+
+    monkeypatch.setattr(harness.config, "_noted_retired", set())  # "once" is per process
+    retired = {"prover": {"transport": "harness"}, "lean": {"pipeline_depth": 2}}
+    config = load_config(overrides=retired)
+    assert config == load_config()
+    load_config(overrides=retired)  # noted once, not once per load
+    notes = capsys.readouterr().err.splitlines()
+    assert len(notes) == 2
+    assert all(line.startswith("harness: note: ") for line in notes)
+    assert sum("prover.transport" in line for line in notes) == 1
+    assert sum("lean.pipeline_depth" in line for line in notes) == 1

@@ -8,11 +8,11 @@ order is not stable across Lean versions, so replies are parsed, never compared 
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from harness.lean_text import parse_header
 from harness.types import CommandResult, LeanMessage, Sorry
 
 __all__ = [
@@ -177,26 +177,7 @@ class HeaderParts:
     rest_line: int  # 1-based line of the header where `rest` begins
 
 
-@functools.lru_cache(maxsize=256)  # a suite has a handful of headers; every check asks
 def split_header(header: str) -> HeaderParts:
-    """Leading import lines vs the rest. Blank lines, `--` comments and `/- ... -/` comments
-    may sit between the imports; the first other line starts the rest."""
-    lines = header.split("\n")
-    imports: list[str] = []
-    in_comment = False
-    index = len(lines)
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if in_comment:
-            in_comment = "-/" not in stripped
-            continue
-        if stripped.startswith("/-"):
-            in_comment = "-/" not in stripped[2:]
-            continue
-        if stripped.startswith("import ") or stripped == "import":
-            imports.append(" ".join(stripped.split("--", 1)[0].split()))
-        elif stripped and not stripped.startswith("--"):
-            index = number
-            break
-    rest = "\n".join(lines[index:])
-    return HeaderParts(tuple(imports), rest, index + 1)
+    """The leading import block (read by harness/lean_text.py) vs the rest of the header."""
+    parsed = parse_header(header)
+    return HeaderParts(parsed.import_lines, header[parsed.import_end :], parsed.rest_line)

@@ -12,7 +12,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from harness.errors import HarnessError, RecordError
+from harness.errors import RecordError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -40,12 +40,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.cli.check_cmd import check_all, explain, verdict_json
+    from harness.check import check_all, explain, proved_items, verdict_json
     from harness.config import load_config
     from harness.record import RunRecord
-    from harness.soundness.splice import split_lean_file
     from harness.suites import load_suite
-    from harness.types import Candidate, VerdictKind
+    from harness.types import VerdictKind
 
     run_dir = Path(args.run_dir)
     record = RunRecord(run_dir)
@@ -56,38 +55,16 @@ def run(args: argparse.Namespace) -> int:
         config_path = None
     config = load_config(config_path, args.overrides)
     suite = load_suite(args.suite or config.suite, config, from_dir=args.from_dir)
-    problems = {p.name: p for p in suite.problems}
 
-    from harness.cli.check_cmd import candidate_from_answer
-
-    items = []
-    keys = []
-    for attempt in record.iter_effective():
-        if attempt.verdict != VerdictKind.PROVED.value:
-            continue
-        problem = problems.get(attempt.problem)
-        if problem is None:
-            raise HarnessError(
-                f"{record.attempts_path}: problem {attempt.problem!r} is not in suite {suite.source.suite}"
-            )
-        candidate = candidate_from_answer(attempt.answer, problem) if attempt.answer else None
-        if not isinstance(candidate, Candidate):
-            # no raw answer recorded: take the proof from the checked file
-            _, theorems = split_lean_file(attempt.proof)
-            same = [t.candidate for t in theorems if t.problem.decl_name == problem.decl_name]
-            candidate = same[-1] if same else candidate
-        if candidate is None:
-            raise HarnessError(f"{attempt.problem}: the record holds neither answer nor proof")
-        items.append((attempt.problem, problem, candidate))
-        keys.append(attempt.key)
-
+    proved = proved_items(record, suite)
+    items = [item for _, item in proved]
     verdicts = asyncio.run(check_all(items, config)) if items else []
     failed = 0
-    for key, (name, _, _), verdict in zip(keys, items, verdicts, strict=True):
+    for (key, item), verdict in zip(proved, verdicts, strict=True):
         ok = verdict.kind == VerdictKind.PROVED
         failed += not ok
         if args.json:
-            row = verdict_json(name, verdict) | {
+            row = verdict_json(item.name, verdict) | {
                 "sample": key[1],
                 "round": key[2],
                 "still_proved": ok,
@@ -95,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(row, ensure_ascii=False))
         elif not ok:
             print(
-                f"{name} sample {key[1]} round {key[2]}: now {verdict.kind.value}  {explain(verdict)}"
+                f"{item.name} sample {key[1]} round {key[2]}: now {verdict.kind.value}  {explain(verdict)}"
             )
     if not args.json:
         print(

@@ -15,8 +15,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from harness.report import RunData
-from harness.report.markdown import fmt_pct, header_facts
+from harness.report.data import RunData, fmt_pct, header_facts
 from harness.types import VerdictKind
 
 __all__ = ["render_html", "render_comparison_html", "pass_at_svg", "verdict_svg"]

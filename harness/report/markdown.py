@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.report import RunData
-from harness.types import Summary, VerdictKind
+from harness.report.data import RunData, fmt_pct, header_facts
+from harness.types import Summary
 
-__all__ = ["render_markdown", "render_comparison", "fmt_pct", "fence"]
-
-
-def fmt_pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
+__all__ = ["render_markdown", "render_comparison", "fence"]
 
 
 def _cell(text: Any) -> str:
@@ -46,45 +42,6 @@ def _duration(seconds: float | None) -> str:
     minutes, s = divmod(int(seconds), 60)
     hours, m = divmod(minutes, 60)
     return f"{hours}h{m:02d}m{s:02d}s" if hours else f"{m}m{s:02d}s"
-
-
-def header_facts(data: RunData) -> list[tuple[str, str]]:
-    h, c = data.header, data.config
-    suite = h.get("suite") or {}
-    prover = c.get("prover", {})
-    search = c.get("search", {})
-    facts = [
-        ("suite", str(suite.get("suite") or data.summary.suite)),
-        ("suite variant", str(suite.get("variant") or "-")),
-        ("suite commit", str(suite.get("commit") or "-")),
-        ("suite sha256", str(suite.get("sha256") or "-")),
-        ("model", str(prover.get("model", "-"))),
-        ("prompt", str(c.get("prompt", "-"))),
-        (
-            "sampling",
-            f"temperature {prover.get('temperature')}, top_p {prover.get('top_p')}, "
-            f"max_tokens {prover.get('max_tokens')}",
-        ),
-        (
-            "search",
-            f"{search.get('samples')} samples x (1 + {search.get('repair_rounds')} repair rounds)"
-            + (", stop on success" if search.get("stop_on_success") else ""),
-        ),
-        ("Lean toolchain", str(h.get("lean_toolchain") or "unknown")),
-        ("Mathlib", str(h.get("mathlib_rev") or "unknown")),
-        ("harness", str(h.get("harness_version") or "-")),
-        ("config hash", str(h.get("config_hash") or "-")),
-        ("started", str(h.get("started") or "-")),
-        (
-            "finished",
-            str(h.get("finished") or "-") + ("" if data.summary.complete else " (incomplete)"),
-        ),
-    ]
-    if h.get("stopped"):
-        facts.append(("stopped", str(h["stopped"])))
-    if (h.get("selection") or {}).get("shard"):
-        facts.append(("shard", str(h["selection"]["shard"])))
-    return facts
 
 
 def _group_rows(groups: dict[str, dict[str, Any]], ks: list[str]) -> list[list[Any]]:
@@ -196,7 +153,3 @@ def render_comparison(runs: list[RunData], agg: dict[str, tuple[float, float]]) 
         ]
     lines += ["", "std is the sample standard deviation over runs (as the papers' ± σ)."]
     return "\n".join(lines) + "\n"
-
-
-# VerdictKind order for displays.
-VERDICT_ORDER = [k.value for k in VerdictKind]

@@ -10,33 +10,38 @@ user's machine at elaboration time (`#eval`, `run_tac`, `macro`, `initialize`, .
 later check can undo, and (2) to refuse early, with a clear rule name, what the audit would also
 refuse, plus what only a replaying kernel would catch (`debug.skipKernelTC`, environment hacks).
 
-It works on tokens (lexer.py): a `sorry` in a comment, docstring or string does not count, and a
-comment cannot hide a command. Invisible and bidirectional Unicode is refused anywhere in the raw
-text, comments and strings included (it can make the code a reviewer reads differ from the code
-Lean reads).
+It works on the tokens of harness/lean_text.py, which follows Lean's own tokenizer: a `sorry`
+in a comment, docstring or string does not count, and a comment cannot hide a command. Text
+where Lean's reading and a reader's could differ (an unterminated comment or string, `/-/`, a
+literal glued to the token before it, a digit glued to a letter, an unknown `#word`, a control
+character) is refused under the lexical rule's name: honest proofs never contain it, and after
+a parse error Lean resumes at a place no reader can predict. Invisible and bidirectional
+Unicode is refused anywhere in the raw text, comments and strings included (it can make the
+code a reviewer reads differ from the code Lean reads).
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from harness.config import SoundnessConfig
-from harness.soundness.lexer import (
-    _KNOWN,
+from harness.lean_text import (
+    COMMAND_KEYWORDS,
     COMMENT,
     DOC,
-    HASH_CMD,
+    HASH,
     IDENT,
-    NAME_LIT,
+    LEX_RULES,
+    NAME,
     STRING,
     Token,
-    _char_class,
     ident_parts,
+    lex_problems,
     tokenize,
 )
+from harness.soundness.splice import filter_preamble
 from harness.types import Candidate, VerdictKind
 
 __all__ = ["Rejection", "screen", "screen_all", "uses_native", "RULES"]
@@ -91,6 +96,7 @@ RULES: dict[str, str] = {
     "search_tactic": "apply?, exact?, rw?, try?, hint, library_search, rw_search: can close goals without a sorry warning",
     "network_tactic": "polyrith: calls an external web service",
     "native_decide": "native_decide, decide +native, ofReduceBool, bv_decide: trusts the compiler (soundness.allow_native_decide)",
+    **LEX_RULES,
 }
 
 # token text -> rule, for tokens that are refused wherever they stand
@@ -165,20 +171,6 @@ _KEYWORD_RULES: dict[str, str] = {
     "native_decide": "native_decide",
     "bv_decide": "native_decide",
 }
-# `#` commands of Lean, Batteries, Mathlib, Plausible and ProofWidgets (several evaluate code:
-# #eval, #guard, #sample, #test, #html, #widget). A `#word` not listed here is refused only where a
-# command can start (first on its line); elsewhere it is read as Mathlib's `#s` (card) notation.
-_HASH_COMMANDS = {
-    "#eval", "#eval!", "#exit", "#print", "#check", "#check_failure", "#reduce", "#synth",
-    "#guard", "#guard_msgs", "#guard_expr", "#guard_target", "#guard_hyp", "#help", "#find",
-    "#lint", "#list_linters", "#where", "#time", "#count_heartbeats", "#simp", "#norm_num",
-    "#conv", "#whnf", "#whnfR", "#unfold?", "#instances", "#explode", "#min_imports",
-    "#long_names", "#version", "#sample", "#test", "#html", "#widget", "#adaptation_note",
-    "#check_tactic", "#check_simp", "#discr_tree_key", "#push_neg", "#leansearch", "#loogle",
-    "#moogle", "#statesearch", "#show_unused", "#find_home", "#import_path", "#redundant_imports",
-    "#exec", "#run", "#trans_imports", "#kerodon", "#stacks_tag", "#parse", "#tactic",
-    "#defeq_abuse", "#info_trees", "#with_exporting", "#dump_async_env_state", "#print_axioms",
-}  # fmt: skip
 # identifier components refused anywhere in a name (`Lean.ofReduceBool`, `h.addDecl`)
 _COMPONENT_RULES: dict[str, str] = {
     "sorryAx": "sorry",
@@ -230,21 +222,6 @@ _ALLOWED_ATTRIBUTES = {
     "mid",
     "default",
 }
-# the first token of a declaration (after modifiers): where a bare `open` ends
-DECLARATION_KEYWORDS = {
-    "theorem",
-    "lemma",
-    "def",
-    "abbrev",
-    "example",
-    "instance",
-    "structure",
-    "class",
-    "inductive",
-    "axiom",
-    "opaque",
-    "mutual",
-}
 _OPEN_TAIL = {"hiding", "renaming", "(", ")", "→", "=>"}
 
 # Characters that render as nothing or reorder text: category Cf (format: zero-width space and
@@ -268,25 +245,15 @@ def _is_invisible(c: str) -> bool:
     )
 
 
-# every character that may be invisible: the known characters that are, and all unknown ones
-# (checked one by one); one regex search over the text finds the first candidate
-_MAYBE_INVISIBLE = re.compile("[^" + _char_class({c for c in _KNOWN if not _is_invisible(c)})[1:])
-
-
 def _invisible(text: str, part: str) -> Rejection | None:
-    search = _MAYBE_INVISIBLE.search
-    m = search(text)
-    while m is not None:
-        offset = m.start()
-        c = text[offset]
-        if _is_invisible(c):
+    for offset, c in enumerate(text):
+        if not (" " <= c <= "~") and _is_invisible(c):  # printable ASCII is visible
             line = text.count("\n", 0, offset) + 1
             col = offset - (text.rfind("\n", 0, offset) + 1)
             name = unicodedata.name(c, f"U+{ord(c):04X}")
             return Rejection(
                 VerdictKind.REJECTED, "invisible_unicode", f"U+{ord(c):04X} {name}", line, col, part
             )
-        m = search(text, offset + 1)
     return None
 
 
@@ -325,51 +292,10 @@ def _open_is_scoped(toks: list[Token], i: int) -> bool:
     while j < len(toks) and (toks[j].kind == IDENT or toks[j].text in _OPEN_TAIL):
         if toks[j].text == "in":
             return True
-        if toks[j].text in DECLARATION_KEYWORDS or toks[j].text in ("set_option", "open"):
+        if toks[j].text in COMMAND_KEYWORDS:
             return False
         j += 1
     return False
-
-
-# Words the token rules below compare an identifier (or one of its components) with.
-_TRIGGER_WORDS = frozenset(
-    _SORRY
-    | set(_KEYWORD_RULES)
-    | set(_COMPONENT_RULES)
-    | {"eval", "set_option", "open", "deriving", "scoped", "native"}
-)
-# A cheap look at the raw text that finds something in every text where a token rule can fire
-# (false alarms only cost the token pass). Every rule needs one of: `#` (commands), a backquote
-# (name literals), `@` before `[` with only whitespace or comments between (attributes), `"`
-# (strings, `s!"..."`), `«` (escaped names hide words), `__harness` (reserved names), or one of
-# _TRIGGER_WORDS (ASCII letters, digits, `_`, and a final `?`) as an identifier component.
-# Such a component starts at its identifier's start or after a `.`, never right after an ASCII
-# letter, digit or `_` (every token that can end with one of those, identifier, number, `#`
-# command or name literal, would have taken the word in), and ends before a character that
-# cannot continue an identifier or a `.`, never before one of `\w'!?`. So _WORD, scanning left
-# to right, matches exactly that word: no earlier match runs into it, and it stops at its end.
-_TRIGGER_CHARS = re.compile(r'[#`"«]|@(?=[ \t\r\n]*(?:\[|/-|--))')
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\??")
-assert all(_WORD.fullmatch(w) for w in _TRIGGER_WORDS)
-
-
-# When `--` comments are the only comments and nothing can hide a `--` (no string, block
-# comment, «name» or escaped char literal `'\x..'`), each `--` starts a comment running to the end
-# of its line, exactly as the lexer reads it. No token rule reads a comment, so _may_fire may
-# look at the text without them (lines are kept): honest proofs' comments often quote code.
-_LINE_COMMENT = re.compile(r"--[^\n]*")
-_HIDES_DASHES = ('"', "/-", "«", "'\\")
-
-
-def _may_fire(text: str) -> bool:
-    """False only if no token rule of _findings can fire on `text`."""
-    if "--" in text and not any(s in text for s in _HIDES_DASHES):
-        text = _LINE_COMMENT.sub("", text)
-    return (
-        _TRIGGER_CHARS.search(text) is not None
-        or "__harness" in text
-        or not _TRIGGER_WORDS.isdisjoint(_WORD.findall(text))
-    )
 
 
 def _findings(
@@ -379,8 +305,8 @@ def _findings(
     bad = _invisible(text, part)
     if bad:
         found.append(bad)
-    if not _may_fire(text):
-        return found  # no token below can fire (see _may_fire)
+    for p in lex_problems(text):
+        found.append(Rejection(VerdictKind.REJECTED, p.rule, p.text, p.line, p.col, part))
     all_toks = tokenize(text)
     # code plus string/char literals (values of `set_option`); comments and docs never count
     toks = [t for t in all_toks if t.kind not in (COMMENT, DOC)]
@@ -396,13 +322,9 @@ def _findings(
             add("interpolated_string", t)
 
     attr_depth = 0  # inside `@[ ... ]`
-    skip_bracket = False
     for i, t in enumerate(toks):
         text_ = t.text
-        if t.kind == HASH_CMD:
-            line_start = i == 0 or toks[i - 1].line != t.line
-            if text_ not in _HASH_COMMANDS and not line_start:
-                continue  # `#s` in a term: Mathlib's `Finset.card` notation, not a command
+        if t.kind == HASH:
             if text_ == "#exit":
                 add("exit", t)
             elif text_.startswith("#guard_msgs"):
@@ -412,17 +334,14 @@ def _findings(
             else:
                 add("hash_command", t)
             continue
-        if t.kind == NAME_LIT:
+        if t.kind == NAME:
             add("elab_code", t, "`" + text_)
             continue
-        if text_ == "@" and i + 1 < len(toks) and toks[i + 1].text == "[":
+        if text_ == "@[":
             attr_depth = 1
-            skip_bracket = True
             continue
         if attr_depth:
-            if skip_bracket:
-                skip_bracket = False
-            elif text_ == "[":
+            if text_ == "[":
                 attr_depth += 1
             elif text_ == "]":
                 attr_depth -= 1
@@ -475,7 +394,6 @@ def _findings(
             if rule:
                 add(rule, t)
                 break
-    _ = DOC  # docstrings are skipped like comments (tokens with is_code False)
     return found
 
 
@@ -493,13 +411,21 @@ def screen_all(
     """Every finding, in part order (preamble, aux, proof, answer) then source order."""
     if isinstance(candidate_or_text, str):
         return _findings(candidate_or_text, config, "text")
-    from harness.soundness.splice import filter_preamble
-
     cand = candidate_or_text
     found: list[Rejection] = []
     pre = filter_preamble(cand.preamble, header)
-    if pre.rejection is not None:
-        found.append(pre.rejection)
+    refused = pre.refused_import
+    if refused is not None:
+        found.append(
+            Rejection(
+                VerdictKind.REJECTED,
+                "import",
+                f"import {refused.module}",
+                refused.line,
+                refused.col,
+                "answer preamble",
+            )
+        )
     # the preamble's own opens and options come before any declaration: a bare `open` is fine
     found += _findings(pre.kept, config, "preamble", allow_bare_open=True)
     # an invisible character in a dropped line is still refused

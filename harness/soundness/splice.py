@@ -24,8 +24,16 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from harness.soundness.lexer import DOC, IDENT, Token, code_tokens, ident_parts, tokenize
-from harness.types import Candidate, LeanMessage, Problem, VerdictKind
+from harness.lean_text import (
+    IDENT,
+    Declaration,
+    Token,
+    code_tokens,
+    declarations,
+    ident_parts,
+    parse_header,
+)
+from harness.types import Candidate, LeanMessage, Problem
 
 __all__ = [
     "Spliced",
@@ -51,16 +59,22 @@ REFERENCE_NAME = "__harness_ref"
 
 # packages `import Mathlib` brings in (its lake manifest's requirements), and core
 _MATHLIB_COVERS = ("Mathlib", "Aesop", "Batteries", "Std", "Qq", "ProofWidgets", "Plausible")
-_DECL_KEYWORDS = ("theorem", "lemma", "def", "abbrev", "example", "instance", "opaque", "axiom")
-_DECL_KEYWORDS_ALL = _DECL_KEYWORDS + ("structure", "class", "inductive", "mutual")
-_MODIFIERS = {"private", "protected", "noncomputable", "nonrec", "partial", "unsafe"}
+
+
+@dataclass(frozen=True)
+class RefusedImport:
+    """An import in the answer's preamble that the header does not provide."""
+
+    module: str
+    line: int
+    col: int
 
 
 @dataclass(frozen=True)
 class PreambleSplit:
     kept: str  # commands to keep, one per line, before the aux
     dropped: tuple[str, ...] = ()  # commands the header already provides
-    rejection: object | None = None  # a screen.Rejection for an import the header lacks
+    refused_import: RefusedImport | None = None
 
 
 @dataclass(frozen=True)
@@ -162,56 +176,16 @@ class Spliced:
 
 
 # ---------------------------------------------------------------------------------------------
-# Header and statement
+# Header and statement (read by harness/lean_text.py)
 
 
 def header_imports(header: str) -> list[str]:
-    return list(_header_imports(header))
-
-
-@lru_cache(maxsize=64)  # every answer to a problem has the same header
-def _header_imports(header: str) -> tuple[str, ...]:
-    toks = code_tokens(header)
-    return tuple(toks[i + 1].text for i, t in enumerate(toks[:-1]) if t.text == "import")
+    return list(parse_header(header).imports)
 
 
 def header_opens(header: str) -> set[str]:
     """Namespaces the header opens for the whole file (`open A B`, not `open A in`)."""
-    return set(_header_opens(header))
-
-
-@lru_cache(maxsize=64)  # every answer to a problem has the same header
-def _header_opens(header: str) -> frozenset[str]:
-    opened: set[str] = set()
-    for names, scoped, _ in _open_commands(code_tokens(header)):
-        if not scoped:
-            opened.update(names)
-    return frozenset(opened)
-
-
-def _open_commands(toks: list[Token]) -> list[tuple[list[str], bool, int]]:
-    """Each `open ...`: (namespaces, followed by `in`, index of `open`)."""
-    out = []
-    for i, t in enumerate(toks):
-        if t.text != "open":
-            continue
-        names: list[str] = []
-        j = i + 1
-        scoped = False
-        while j < len(toks) and toks[j].kind == IDENT:
-            if toks[j].text == "in":
-                scoped = True
-                break
-            if (
-                toks[j].text in ("set_option", "open", "import")
-                or toks[j].text in _DECL_KEYWORDS_ALL
-            ):
-                break
-            if toks[j].text != "scoped":  # `open scoped X` opens X's scoped notation
-                names.append(toks[j].text)
-            j += 1
-        out.append((names, scoped, i))
-    return out
+    return set(parse_header(header).opens)
 
 
 def _covered(module: str, imports: tuple[str, ...]) -> bool:
@@ -222,38 +196,23 @@ def _covered(module: str, imports: tuple[str, ...]) -> bool:
     return False
 
 
-@lru_cache(maxsize=256)  # called several times per answer with the problem's statement
-def declaration_name(statement: str) -> tuple[str, Token] | None:
-    """The name declared by `theorem NAME ...` (first declaration keyword) and its token."""
-    toks = code_tokens(statement)
-    for i, t in enumerate(toks[:-1]):
-        if t.kind == IDENT and t.text in ("theorem", "lemma"):
-            nxt = toks[i + 1]
-            if nxt.kind == IDENT:
-                return nxt.text, nxt
-            return None
+def _theorem(statement: str) -> Declaration | None:
+    """The statement's `theorem`/`lemma` declaration."""
+    for d in declarations(statement):
+        if d.keyword in ("theorem", "lemma"):
+            return d if d.name is not None else None
     return None
 
 
-def _blank_attributes(text: str, end: int) -> str:
-    """`text` with every `@[...]` before offset `end` replaced by spaces (lines and columns kept)."""
-    code = [t for t in code_tokens(text) if t.start < end]
-    out = text
-    i = 0
-    while i < len(code) - 1:
-        if code[i].text == "@" and code[i + 1].text == "[":
-            depth, j = 0, i + 1
-            while j < len(code):
-                depth += {"[": 1, "]": -1}.get(code[j].text, 0)
-                if depth == 0:
-                    break
-                j += 1
-            stop = code[min(j, len(code) - 1)].end
-            start = code[i].start
-            out = out[:start] + re.sub(r"[^\n]", " ", out[start:stop]) + out[stop:]
-            i = j
-        i += 1
-    return out
+def declaration_name(statement: str) -> str | None:
+    """The name declared by the statement's `theorem NAME` (or `lemma NAME`)."""
+    found = _theorem(statement)
+    return found.name if found is not None else None
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """`text` with [start, end) replaced by spaces (lines and columns kept)."""
+    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
 
 
 @lru_cache(maxsize=256)  # the same for every answer to a problem
@@ -264,132 +223,64 @@ def reference_statement(statement: str) -> str:
     suite context's) environment: the type the model's theorem must have. The statement's
     attributes (`@[simp]`, ...) are blanked out, keeping lines and columns: they would hand the
     sorry-proved reference to the model's `simp` or `aesop`. Prefixes such as `open ... in`
-    stay (they decide what the statement means). A trailing `by` after `:=` is dropped.
+    stay (they decide what the statement means). Whatever follows the signature's `:=` (`by`)
+    is replaced by `sorry`.
     """
-    found = declaration_name(statement)
+    found = _theorem(statement)
     if found is None:
         raise ValueError("the suite statement has no `theorem NAME`")
-    _, tok = found
-    text = _blank_attributes(statement, tok.start)
-    text = text[: tok.start] + REFERENCE_NAME + text[tok.end :]
-    text = re.sub(r":=\s*by$", ":=", text.rstrip())
-    return text + (" sorry" if text.endswith(":=") else " := sorry")
+    name = next(t for t in code_tokens(statement) if t.start > found.keyword_start)
+    text = statement
+    if found.signature_end is not None:
+        text = text[: found.signature_end] + " sorry"
+    else:
+        text = text.rstrip() + " := sorry"
+    text = text[: name.start] + REFERENCE_NAME + text[name.end :]
+    for t in code_tokens(text[: found.keyword_start]):
+        if t.text == "@[":
+            close = next(
+                (u for u in code_tokens(text) if u.start > t.start and u.text == "]"), None
+            )
+            text = _blank(text, t.start, close.end if close else t.end)
+    return text
+
+
+def _value(text: str, decl: Declaration) -> tuple[int, int] | None:
+    """(start, end) of the single code token after the declaration's `:=`, if it is alone."""
+    if decl.signature_end is None:
+        return None
+    body = [t for t in code_tokens(text) if decl.signature_end <= t.start < decl.end]
+    return (body[0].start, body[0].end) if len(body) == 1 else None
+
+
+def _hole(context: str, name: str | None = None) -> tuple[str, tuple[int, int]] | None:
+    """The `abbrev NAME ... := sorry` (or `def`) the model may fill: its name and `sorry`."""
+    for d in declarations(context):
+        if d.keyword in ("abbrev", "def") and (name is None or d.name == name):
+            at = _value(context, d)
+            if at is not None and context[at[0] : at[1]] == "sorry" and d.name is not None:
+                return d.name, at
+    return None
 
 
 @lru_cache(maxsize=256)  # the same for every answer to a problem
 def answer_hole_name(context: str) -> str | None:
     """The `abbrev NAME ... := sorry` (or `def`) the model may fill, if the context has one."""
-    toks = code_tokens(context)
-    for i, t in enumerate(toks):
-        if t.text in ("abbrev", "def") and i + 1 < len(toks):
-            name = toks[i + 1].text
-            for j in range(i + 2, len(toks) - 1):
-                if toks[j].text in ("abbrev", "def", "theorem", "lemma"):
-                    break
-                if _assign(toks, j):
-                    if j + 2 < len(toks) and toks[j + 2].text == "sorry":
-                        return name
-                    break
-    return None
-
-
-def _assign(toks: list[Token], j: int) -> bool:
-    """`:=` at toks[j] (the lexer reads it as `:` then `=`)."""
-    return (
-        j + 1 < len(toks)
-        and toks[j].text == ":"
-        and toks[j + 1].text == "="
-        and toks[j + 1].start == toks[j].end
-    )
+    found = _hole(context)
+    return found[0] if found else None
 
 
 def _fill_hole(context: str, name: str, value: str) -> str | None:
     """The context with `abbrev NAME ... := sorry`'s `sorry` replaced by `value`."""
-    toks = code_tokens(context)
-    for i, t in enumerate(toks):
-        if t.text in ("abbrev", "def") and i + 1 < len(toks) and toks[i + 1].text == name:
-            for j in range(i + 2, len(toks) - 2):
-                if _assign(toks, j) and toks[j + 2].text == "sorry":
-                    s = toks[j + 2]
-                    return context[: s.start] + value.strip() + context[s.end :]
-    return None
+    found = _hole(context, name)
+    if found is None:
+        return None
+    start, end = found[1]
+    return context[:start] + value.strip() + context[end:]
 
 
 # ---------------------------------------------------------------------------------------------
 # Commands of the model's text
-
-
-def _line_start(text: str, offset: int) -> int:
-    return text.rfind("\n", 0, offset) + 1
-
-
-def _scoped_prefix(code: list[Token], i: int) -> bool:
-    """`open A B in` / `set_option NAME VALUE in` starting at code[i]."""
-    if code[i].text == "set_option":
-        return i + 3 < len(code) and code[i + 3].text == "in"
-    j = i + 1
-    while j < len(code) and code[j].kind == IDENT and code[j].line == code[i].line:
-        if code[j].text == "in":
-            return True
-        j += 1
-    return False
-
-
-def _command_spans(text: str) -> list[tuple[int, int, str | None]]:
-    """Top-level declarations in `text`: (start, end, declared name or None).
-
-    A declaration starts at its keyword (`theorem`, `def`, ...) at the start of a line, or after
-    modifiers, attributes, a doc comment, or an `open ... in`/`set_option ... in` prefix that
-    starts a line; it runs to the start of the next one.
-    """
-    toks = [t for t in tokenize(text) if t.is_code or t.kind == DOC]
-    starts: list[tuple[int, str | None]] = []
-    pending: int | None = None  # start of a prefix (doc, attribute, `... in`) seen at column 0
-    in_attr = 0
-    for i, t in enumerate(toks):
-        if in_attr:
-            if not (t.text == "[" and toks[i - 1].text == "@"):
-                in_attr += t.text == "["
-                in_attr -= t.text == "]"
-            continue
-        if t.kind == IDENT and t.text in _DECL_KEYWORDS_ALL:
-            line_start = _line_start(text, t.start)
-            if pending is not None or _only_modifiers(text[line_start : t.start]):
-                name = None
-                nxt = toks[i + 1] if i + 1 < len(toks) else None
-                if nxt is not None and nxt.kind == IDENT:
-                    name = nxt.text
-                starts.append((pending if pending is not None else line_start, name))
-            pending = None
-            continue
-        if t.col != 0 and pending is not None:
-            continue
-        if t.kind == DOC or t.text in _MODIFIERS:
-            pending = t.start if pending is None else pending
-        elif t.text == "@" and i + 1 < len(toks) and toks[i + 1].text == "[":
-            pending = t.start if pending is None else pending
-            in_attr = 1
-        elif t.text in ("open", "set_option") and t.col == 0:
-            pending = (t.start if pending is None else pending) if _scoped_prefix(toks, i) else None
-        elif t.col == 0:
-            pending = None
-    spans = []
-    for k, (start, name) in enumerate(starts):
-        end = starts[k + 1][0] if k + 1 < len(starts) else len(text)
-        spans.append((start, end, name))
-    return spans
-
-
-def _only_modifiers(code: str) -> bool:
-    words = re.findall(r"\S+", code)
-    return all(w in _MODIFIERS or w.startswith("@[") or w.endswith("]") for w in words)
-
-
-def _next_code(toks: list[Token], i: int) -> Token | None:
-    for t in toks[i + 1 :]:
-        if t.is_code:
-            return t
-    return None
 
 
 def _same_decl(found: str | None, wanted: str) -> bool:
@@ -403,16 +294,12 @@ def _same_decl(found: str | None, wanted: str) -> bool:
 
 def drop_declarations(text: str, name: str) -> tuple[str, list[str]]:
     """`text` without its top-level declarations named `name`; and what was dropped."""
-    # A declaration of `name` has its last component in the text (a token's parts are raw
-    # substrings, unescaped or between « »): without it, nothing can be dropped.
-    if ident_parts(name)[-1] not in text:
-        return text, []
     dropped: list[str] = []
     out = text
-    for start, end, found in reversed(_command_spans(text)):
-        if _same_decl(found, name):
-            dropped.append(out[start:end])
-            out = out[:start] + out[end:]
+    for d in reversed(declarations(text)):
+        if d.is_declaration and _same_decl(d.name, name):
+            dropped.append(out[d.start : d.end])
+            out = out[: d.start] + out[d.end :]
     return out, dropped[::-1]
 
 
@@ -423,14 +310,12 @@ def drop_declarations(text: str, name: str) -> tuple[str, list[str]]:
 @lru_cache(maxsize=64)  # the splice and the screen each split the same preamble
 def filter_preamble(preamble: str, header: str | None) -> PreambleSplit:
     """Split the answer's preamble into what the header already provides and what to keep."""
-    from harness.soundness.screen import Rejection
-
     toks = code_tokens(preamble)
     if not toks:
         return PreambleSplit(kept="")  # most answers have no preamble
     header = STANDARD_HEADER if header is None else header
-    imports = _header_imports(header)
-    opened = _header_opens(header)
+    parsed = parse_header(header)
+    imports, opened = parsed.imports, parsed.opens
     # segment at `import`, `set_option`, `open`; everything else stays with its segment
     segments: list[list[Token]] = []
     for t in toks:
@@ -440,7 +325,7 @@ def filter_preamble(preamble: str, header: str | None) -> PreambleSplit:
             segments[-1].append(t)
     kept: list[str] = []
     dropped: list[str] = []
-    rejection = None
+    refused = None
     for seg in segments:
         src = preamble[seg[0].start : seg[-1].end]
         head = seg[0].text
@@ -448,15 +333,8 @@ def filter_preamble(preamble: str, header: str | None) -> PreambleSplit:
             module = seg[1].text
             if _covered(module, imports) and len(seg) == 2:
                 dropped.append(src)
-            elif rejection is None:
-                rejection = Rejection(
-                    VerdictKind.REJECTED,
-                    "import",
-                    f"import {module}",
-                    seg[0].line,
-                    seg[0].col,
-                    "answer preamble",
-                )
+            elif refused is None:
+                refused = RefusedImport(module, seg[0].line, seg[0].col)
             continue
         if (
             head == "set_option"
@@ -473,7 +351,7 @@ def filter_preamble(preamble: str, header: str | None) -> PreambleSplit:
                 continue
         kept.append(src)
     return PreambleSplit(
-        kept="".join(s + "\n" for s in kept), dropped=tuple(dropped), rejection=rejection
+        kept="".join(s + "\n" for s in kept), dropped=tuple(dropped), refused_import=refused
     )
 
 
@@ -533,17 +411,11 @@ def splice(problem: Problem, candidate: Candidate, *, answer_holes: str = "model
 
 
 def _abbrev_value(decl: str) -> str | None:
-    """The value after the first top-level `:=` of a model's `abbrev NAME ... := value`."""
-    toks = code_tokens(decl)
-    depth = 0
-    for i, t in enumerate(toks[:-1]):
-        if t.text in "([{⟨":
-            depth += 1
-        elif t.text in ")]}⟩":
-            depth -= 1
-        elif depth == 0 and _assign(toks, i):
-            return decl[toks[i + 1].end :].strip()
-    return None
+    """The value after the signature's `:=` of a model's `abbrev NAME ... := value`."""
+    found = declarations(decl)
+    if not found or found[0].signature_end is None:
+        return None
+    return decl[found[0].signature_end :].strip()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -556,72 +428,33 @@ class FileTheorem:
     candidate: Candidate  # aux = the file's text before this theorem; proof = after its `:=`
 
 
-def _statement_end(toks: list[Token], i: int) -> Token | None:
-    """The `=` of the first `:=` at bracket depth 0 after toks[i] (a declaration keyword)."""
-    depth = 0
-    for j in range(i + 1, len(toks) - 1):
-        t = toks[j]
-        if t.text in "([{⟨":
-            depth += 1
-        elif t.text in ")]}⟩":
-            depth -= 1
-        elif depth == 0 and _assign(toks, j):
-            return toks[j + 1]
-        elif depth == 0 and t.kind == IDENT and t.text in _DECL_KEYWORDS_ALL and j > i + 1:
-            return None
-    return None
-
-
 def split_lean_file(text: str) -> tuple[str, list[FileTheorem]]:
     """The file's header and every `theorem` in it, each as a problem with its proof.
 
     The header is the file's leading imports, options and opens; a theorem's aux is the file's
     text before it (its lemmas and earlier theorems), its statement is as written."""
     text = text.replace("\r\n", "\n")
-    spans = _command_spans(text)
-    first = spans[0][0] if spans else len(text)
-    head = text[:first]
-    # the header is the leading run of import/set_option/open commands (and comments)
-    toks = code_tokens(head)
-    header_end = 0
-    for k, t in enumerate(toks):
-        if t.col == 0 and t.text not in ("import", "set_option", "open"):
-            header_end = t.start
-            break
-        if t.text == "in" and toks[k - 1].line == t.line:
-            header_end = _line_start(head, t.start)
-            break
-    else:
-        header_end = first
+    header_end = parse_header(text).body_start
     header = text[:header_end]
     if header and not header.endswith("\n"):
         header += "\n"
     theorems: list[FileTheorem] = []
-    for start, end, name in spans:
-        if name is None:
-            continue
-        decl = text[start:end]
-        code = code_tokens(decl)
+    for d in declarations(text):
         # `lemma`s are the file's helpers; each `theorem` is checked
-        kw = next((i for i, t in enumerate(code) if t.text == "theorem"), None)
-        if kw is None or kw + 1 >= len(code) or code[kw + 1].text != name:
+        if d.keyword != "theorem" or d.name is None or d.signature_end is None:
             continue
-        eq = _statement_end(code, kw)
-        if eq is None:
+        if d.start < header_end:
             continue
-        line = text.count("\n", 0, start) + 1
-        statement = decl[: eq.end]
-        # the statement starts at its keyword; modifiers, attributes, docs before it stay aux
-        kw_start = code[kw].start
-        prefix = decl[:kw_start]
+        line = text.count("\n", 0, d.start) + 1
         problem = Problem(
-            name=name,
+            name=d.name,
             header=header,
-            statement=statement[kw_start:],
+            statement=text[d.keyword_start : d.signature_end],
             origin=f"line {line}",
-            theorem_name=name,
+            theorem_name=d.name,
         )
-        aux = text[header_end:start] + prefix
-        proof = decl[eq.end :].strip()
+        # modifiers, attributes, docs and `... in` prefixes before the keyword stay aux
+        aux = text[header_end : d.keyword_start]
+        proof = text[d.signature_end : d.end].strip()
         theorems.append(FileTheorem(problem, Candidate(proof=proof, aux=aux)))
     return header, theorems

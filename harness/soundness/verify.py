@@ -55,10 +55,9 @@ def screened_candidate(spliced: Spliced, candidate: Candidate) -> Candidate:
 
 def build_job(problem: Problem, spliced: Spliced, timeout_s: float | None = None) -> LeanJob:
     """The Lean job for a spliced answer (raises ValueError if the statement has no name)."""
-    found = declaration_name(problem.statement)
-    if found is None:
+    name = declaration_name(problem.statement)
+    if name is None:
         raise ValueError("the suite statement declares no `theorem NAME`")
-    name = found[0]
     reference = spliced.context + reference_statement(problem.statement) + "\n"
     return LeanJob(
         header=problem.header,
@@ -115,7 +114,7 @@ async def verify(
         job = build_job(problem, spliced)
     except ValueError as exc:
         return verdict(VerdictKind.LEAN_ERROR, rule="suite_statement", detail=str(exc))
-    name = declaration_name(problem.statement)[0]  # type: ignore[index]  # build_job checked
+    name = declaration_name(problem.statement) or ""  # build_job checked it has one
 
     try:
         result = await checker.run(job)

@@ -140,7 +140,7 @@ def test_split_header_keys_on_imports_only():
     )
     assert parts.imports == ("import Mathlib", "import Aesop")
     assert parts.rest.strip() == "set_option maxHeartbeats 400000\n\nopen Real"
-    assert parts.rest_line == 4
+    assert parts.rest_line == 3  # the header line where `rest` begins (a blank one here)
     empty = protocol.split_header("")
     assert empty.imports == () and empty.rest == ""
     only = protocol.split_header("-- a comment\nimport Mathlib\n")

@@ -1,4 +1,4 @@
-"""The run directory: append, torn-line repair, supersede, config refusal, merge."""
+"""The run directory: append, torn-line repair, supersede, config refusal, the header, merge."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ import pytest
 
 from harness.config import load_config
 from harness.errors import RecordError
-from harness.record import RunRecord, merge_runs, summarize_record
-from harness.types import Attempt
+from harness.record import (
+    CoveredProblem,
+    IndexEntry,
+    RunHeader,
+    RunRecord,
+    Selection,
+    merge_runs,
+    summarize_record,
+)
+from harness.types import Attempt, SuiteSource, VerdictKind
 
 
 def _a(problem, sample, rnd, verdict, **kw):
@@ -37,6 +45,7 @@ def test_last_line_per_key_wins_and_infra_failures_are_not_finished(tmp_path):
         rec.append(_a("p", 0, 0, "proved"))  # the retry supersedes the failure
     idx = rec.index()
     assert idx.finished() == {("p", 0, 0)}
+    assert idx.last[("p", 0, 0)] == IndexEntry(idx.last[("p", 0, 0)].offset, VerdictKind.PROVED)
     effective = list(rec.iter_effective())
     assert [(a.key, a.verdict) for a in effective] == [
         (("p", 1, 0), "checker_error"),
@@ -47,11 +56,39 @@ def test_last_line_per_key_wins_and_infra_failures_are_not_finished(tmp_path):
 def test_unreadable_complete_lines_are_skipped_and_counted(tmp_path):
     rec = RunRecord(tmp_path)
     rec.dir.mkdir(exist_ok=True)
+    not_a_verdict = {"problem": "p", "sample": 1, "round": 0, "verdict": "maybe"}
     rec.attempts_path.write_text(
-        'not json\n{"problem": "p"}\n' + json.dumps(_a("p", 0, 0, "sorry").to_json()) + "\n"
+        'not json\n{"problem": "p"}\n'
+        + json.dumps(not_a_verdict)
+        + "\n"
+        + json.dumps(_a("p", 0, 0, "sorry").to_json())
+        + "\n"
     )
     idx = rec.index()
-    assert idx.unreadable == 2 and len(idx.last) == 1
+    assert idx.unreadable == 3 and len(idx.last) == 1
+
+
+def test_lines_of_older_versions_read_with_the_verdict_as_a_kind(tmp_path):
+    """An early line: no goals, infra_retries or ends_sample; a field since retired."""
+    rec = RunRecord(tmp_path)
+    rec.dir.mkdir(exist_ok=True)
+    line = {"problem": "p", "sample": 0, "round": 0, "verdict": "lean_error", "retired": 1}
+    rec.attempts_path.write_text(json.dumps(line) + "\n")
+    (a,) = rec.iter_effective()
+    assert a.verdict is VerdictKind.LEAN_ERROR and a.goals == [] and not a.ends_sample
+    with rec:
+        rec.append(_a("p", 0, 1, VerdictKind.PROVED))
+    assert json.loads(rec.attempts_path.read_text().splitlines()[1])["verdict"] == "proved"
+
+
+def test_a_sample_ended_early_is_in_the_index(tmp_path):
+    rec = RunRecord(tmp_path)
+    with rec:
+        rec.append(_a("p", 0, 1, "truncated", ends_sample=True))
+        rec.append(_a("p", 1, 1, "truncated", ends_sample=True))
+        rec.append(_a("p", 1, 1, "truncated"))  # the last line decides
+    idx = rec.index()
+    assert idx.last[("p", 0, 1)].ends_sample and not idx.last[("p", 1, 1)].ends_sample
 
 
 def test_a_different_config_is_refused_naming_the_keys(tmp_path):
@@ -89,7 +126,7 @@ def test_secrets_never_reach_the_files(tmp_path):
     rec = RunRecord(tmp_path, secrets=[key])
     with rec:
         rec.append(_a("p", 0, 0, "prover_error", error=f"401 for Bearer {key}"))
-    rec.write_header({"note": key})
+    rec.write_header(RunHeader(stopped=f"HTTP 401 for {key}", extra={"note": key}))
     for path in tmp_path.iterdir():
         assert key not in path.read_text()
 
@@ -98,13 +135,14 @@ def _shard(tmp_path, name, problems, attempts, samples=2):
     rec = RunRecord(tmp_path / name)
     rec.write_config(load_config(None, [f"search.samples={samples}"]))
     rec.write_header(
-        {
-            "suite": {"suite": "smoke", "sha256": "abc"},
-            "samples": samples,
-            "problems": [{"name": p, "split": "test"} for p in problems],
-            "finished": "2026-01-01T00:00:00+00:00",
-            "wall_s": 5.0,
-        }
+        RunHeader(
+            suite=SuiteSource("smoke", sha256="abc"),
+            samples=samples,
+            problems=[CoveredProblem(p, "test") for p in problems],
+            finished="2026-01-01T00:00:00+00:00",
+            wall_s=5.0,
+            invocations=1,
+        )
     )
     with rec:
         for a in attempts:
@@ -121,7 +159,14 @@ def test_merge_combines_shards_into_one_run(tmp_path):
     out = RunRecord(tmp_path / "all")
     assert out.read_summary()["proved"] == 2
     assert summarize_record(out) == summary
-    assert out.read_header()["merged_from"] == [str(a), str(b)]
+    header = out.read_header()
+    assert header.merged_from == [str(a), str(b)]
+    assert [p.name for p in header.problems] == ["p1", "p3", "p2"]
+    assert (header.finished, header.wall_s, header.invocations) == (
+        "2026-01-01T00:00:00+00:00",
+        5.0,
+        2,
+    )
 
 
 def test_merge_refuses_shards_with_different_configs(tmp_path):
@@ -139,7 +184,7 @@ def test_summary_in_one_read_equals_the_indexed_two_pass_one(tmp_path, monkeypat
 
     monkeypatch.setattr(record_module, "_ONE_PASS_MAX", one_pass_max)  # 2: the fallback
     rec = RunRecord(tmp_path)
-    rec.write_header({"samples": 2, "problems": [{"name": "p", "split": "test"}]})
+    rec.write_header(RunHeader(samples=2, problems=[CoveredProblem("p", "test")]))
     with rec:
         rec.append(_a("p", 0, 0, "prover_error", prover_s=1.5))
         rec.append(_a("q", 1, 0, "proved", cost=0.25, split="valid"))
@@ -151,3 +196,57 @@ def test_summary_in_one_read_equals_the_indexed_two_pass_one(tmp_path, monkeypat
     summary = summarize_record(rec)
     assert summary == summarize_record(rec, index=rec.index())
     assert summary.attempts == 3 and summary.proved == 2 and summary.prover_s == 2.0
+
+
+def test_the_header_round_trips_in_the_file_format(tmp_path):
+    rec = RunRecord(tmp_path)
+    header = RunHeader(
+        harness_version="0.1.0",
+        config_hash="c0ffee",
+        suite=SuiteSource("smoke", variant="built-in", sha256="abc"),
+        lean_toolchain="unknown",
+        mathlib_rev="unknown",
+        model="m",
+        prompt="deepseek-v2",
+        samples=4,
+        repair_rounds=1,
+        selection=Selection(limit=4, shard="1/2"),
+        started="2026-01-01T00:00:00+00:00",
+        wall_s=1.5,
+        invocations=1,
+        problems=[CoveredProblem("p", "test")],
+    )
+    rec.write_header(header)
+    assert rec.read_header() == header
+    data = json.loads(rec.header_path.read_text())
+    assert list(data)[:3] == ["harness_version", "config_hash", "suite"]
+    assert data["suite"]["variant"] == "built-in" and data["selection"] == {
+        "limit": 4,
+        "shard": "1/2",
+    }
+    assert data["problems"] == [{"name": "p", "split": "test"}] and "merged_from" not in data
+    assert RunRecord(tmp_path / "none").read_header() == RunHeader()
+
+
+def test_an_old_header_with_missing_and_unknown_keys_still_reads(tmp_path):
+    rec = RunRecord(tmp_path)
+    rec.dir.mkdir(exist_ok=True)
+    old = {
+        "suite": {"suite": "smoke", "retired_key": 1},
+        "samples": "4",
+        "wall_s": None,
+        "problems": [{"name": "p"}, "not a problem"],
+        "selection": None,
+        "from_the_future": {"x": 1},
+    }
+    rec.header_path.write_text(json.dumps(old))
+    header = rec.read_header()
+    assert header.suite == SuiteSource("smoke") and header.samples == 4
+    assert header.wall_s is None and header.invocations == 0 and header.finished is None
+    assert header.problems == [CoveredProblem("p")] and header.selection == Selection()
+    assert header.extra == {"from_the_future": {"x": 1}}
+    rec.write_header(header)  # what this version does not know is written back as it was
+    assert json.loads(rec.header_path.read_text())["from_the_future"] == {"x": 1}
+    rec.header_path.write_text("[1, 2]")
+    with pytest.raises(RecordError, match="not a header"):
+        rec.read_header()

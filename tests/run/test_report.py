@@ -6,9 +6,9 @@ from pathlib import Path
 
 from harness.cli.main import main
 from harness.config import load_config
-from harness.record import RunRecord
+from harness.record import CoveredProblem, RunHeader, RunRecord
 from harness.report import compare_runs, load_run, write_reports
-from harness.types import Attempt
+from harness.types import Attempt, SuiteSource
 
 EVIL = "<script>alert('x')</script>"
 
@@ -17,18 +17,18 @@ def make_run(path: Path, proved_samples: int = 1) -> Path:
     rec = RunRecord(path)
     rec.write_config(load_config(None, ["search.samples=2"]))
     rec.write_header(
-        {
-            "suite": {"suite": "smoke", "variant": "built-in"},
-            "samples": 2,
-            "problems": [
-                {"name": "mathd_algebra_10", "split": "test"},
-                {"name": "imo_2000_p2", "split": "valid"},
+        RunHeader(
+            suite=SuiteSource("smoke", variant="built-in"),
+            samples=2,
+            problems=[
+                CoveredProblem("mathd_algebra_10", "test"),
+                CoveredProblem("imo_2000_p2", "valid"),
             ],
-            "finished": "2026-01-01T00:00:10+00:00",
-            "lean_toolchain": "leanprover/lean4:v4.9.0",
-            "mathlib_rev": "unknown",
-            "wall_s": 10.0,
-        }
+            finished="2026-01-01T00:00:10+00:00",
+            lean_toolchain="leanprover/lean4:v4.9.0",
+            mathlib_rev="unknown",
+            wall_s=10.0,
+        )
     )
     with rec:
         rec.append(

@@ -11,7 +11,8 @@ ONLY = "harness/soundness/verify.py"
 # Functions that rebuild a Verdict from what the record already says (no new claim is made):
 # each is listed with why. Anything else that can build `proved` fails the test.
 REBUILT_FROM_RECORD = {
-    "harness/search.py:verdict_of": "turns a recorded attempt back into a Verdict for a repair turn",
+    "harness/attempt.py:verdict_of": "turns a recorded attempt back into a Verdict for a repair turn",
+    "harness/types.py:__post_init__": "turns a recorded verdict string back into a VerdictKind",
 }
 
 

@@ -1,49 +1,14 @@
-"""The Lean tokenizer and the static screen: unit behaviour a user relies on."""
+"""The static screen: unit behaviour a user relies on."""
 
 from __future__ import annotations
 
 import pytest
 
 from harness.config import SoundnessConfig
-from harness.soundness.lexer import code_tokens, ident_parts, tokenize
 from harness.soundness.screen import RULES, screen, screen_all, uses_native
 from harness.types import Candidate, VerdictKind
 
 DEFAULT = SoundnessConfig()
-
-
-def texts(src: str) -> list[str]:
-    return [t.text for t in code_tokens(src)]
-
-
-def test_comments_strings_and_chars_are_not_code():
-    src = 'a -- sorry\n/- x /- sorry -/ y -/ b "so\\"rry" \'"\' c /-- doc sorry -/ d'
-    assert texts(src) == ["a", "b", "c", "d"]
-    kinds = [t.kind for t in tokenize(src)]
-    assert kinds == [
-        "ident",
-        "comment",
-        "comment",
-        "ident",
-        "string",
-        "char",
-        "ident",
-        "doc",
-        "ident",
-    ]
-
-
-def test_identifiers_as_lean_reads_them():
-    assert texts("exact? apply? h' x₁ s!\"\" Nat.succ_le «a b».c") == [
-        "exact?", "apply?", "h'", "x₁", "s!", "Nat.succ_le", "«a b».c",
-    ]  # fmt: skip
-    assert texts("h.1 α.β #eval #exit") == ["h", ".", "1", "α.β", "#eval", "#exit"]
-    assert ident_parts("Lean.«ofReduceBool»") == ["Lean", "ofReduceBool"]
-
-
-def test_positions_are_line_and_codepoint_column():
-    (tok,) = [t for t in tokenize("theorem x : ℕ := by\n  sorry") if t.text == "sorry"]
-    assert (tok.line, tok.col) == (2, 2)
 
 
 def test_words_in_comments_docstrings_and_strings_do_not_count():
@@ -162,14 +127,15 @@ def test_raw_strings_and_char_escapes_end_where_lean_ends_them():
     # a raw string has no escapes: `r"\"` ends at its second quote, so `sorry` is code
     bad = screen('theorem h : True := by\n  have := r"\\" ; sorry ; exact "x"', DEFAULT)
     assert bad is not None and bad.rule == "sorry"
-    assert texts('r#"a " sorry "# b') == ["b"]
-    assert texts("'\\'' x '\\x41' '\\u03bb' y") == ["x", "y"]
     assert screen("theorem h : True := by\n  have := '\\''\n  sorry", DEFAULT).rule == "sorry"
 
 
-def test_hash_commands_versus_card_notation():
-    # Mathlib's `#s` is `Finset.card s`: a term, not a command
-    assert screen("theorem h (s : Finset ℕ) : #s = s.card := by\n  rfl", DEFAULT) is None
+def test_hash_commands_and_unknown_hash_words():
+    # Mathlib's scoped `#s` (`Finset.card s`) reads as `#` `s` or as an error depending on the
+    # notation in scope: no honest answer in the corpora uses it, so it is refused unread
+    bad = screen("theorem h (s : Finset ℕ) : #s = s.card := by\n  rfl", DEFAULT)
+    assert bad.rule == "unknown_hash_command"
     assert screen("theorem h : True := by\n  trivial #eval 1", DEFAULT).rule == "elab_code"
     assert screen("theorem h : True := by trivial #sample Nat", DEFAULT).rule == "hash_command"
-    assert screen("theorem h : True := trivial\n#mystery_command x", DEFAULT).rule == "hash_command"
+    bad = screen("theorem h : True := trivial\n#mystery_command x", DEFAULT)
+    assert bad.rule == "unknown_hash_command"

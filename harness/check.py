@@ -1,0 +1,158 @@
+"""Checking proofs outside a run, with the same soundness chain as a run.
+
+`harness check` and `harness recheck` are thin commands over this: what to check (the theorems
+of a Lean file, model-style answers against a suite's statements, the proved rounds of a run
+directory), checking it all with one checker, and how a verdict is printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from harness.config import Config
+from harness.errors import HarnessError
+from harness.extract import extract_proof
+from harness.record import RunRecord
+from harness.types import Candidate, NoProof, Problem, Suite, Verdict, VerdictKind
+
+__all__ = [
+    "CheckItem",
+    "candidate_from_answer",
+    "file_items",
+    "suite_items",
+    "proved_items",
+    "check_all",
+    "explain",
+    "verdict_json",
+]
+
+
+class CheckItem(NamedTuple):
+    """One theorem to check: the name it is reported under, its statement, the proof."""
+
+    name: str
+    problem: Problem
+    candidate: Candidate | NoProof
+
+
+def read_text(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise HarnessError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise HarnessError(f"{path}: not UTF-8 text") from exc
+
+
+def candidate_from_answer(text: str, problem: Problem) -> Candidate | NoProof:
+    """A model-style answer (a whole theorem, a file, or only the proof) -> what to check."""
+    found = extract_proof(text, problem.decl_name)
+    if isinstance(found, NoProof) and text.strip().startswith(":="):
+        found = extract_proof(text.strip()[2:].strip(), problem.decl_name)
+    return found
+
+
+def file_items(path: str) -> list[CheckItem]:
+    """Every `theorem` of a Lean file, its statement as written."""
+    from harness.soundness.splice import split_lean_file
+
+    _, theorems = split_lean_file(read_text(path))
+    if not theorems:
+        raise HarnessError(f"{path}: no `theorem NAME ... :=` to check")
+    return [CheckItem(t.problem.name, t.problem, t.candidate) for t in theorems]
+
+
+def suite_items(path: str, spec: str, config: Config, from_dir: str | None) -> list[CheckItem]:
+    """Lines {"name", "proof"} of a JSONL file, checked against suite `spec`'s statements."""
+    from harness.suites import load_suite
+
+    suite = load_suite(spec, config, from_dir=from_dir)
+    by_name = {p.name: p for p in suite.problems}
+    for p in suite.problems:
+        by_name.setdefault(p.decl_name, p)
+    items = []
+    for lineno, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise HarnessError(f"{path}:{lineno}: not a JSON object ({exc.msg})") from exc
+        if not isinstance(row, dict) or not isinstance(row.get("name"), str):
+            raise HarnessError(f'{path}:{lineno}: expected {{"name": ..., "proof": ...}}')
+        if not isinstance(row.get("proof"), str):
+            raise HarnessError(f"{path}:{lineno}: `proof` must be a string")
+        problem = by_name.get(row["name"])
+        if problem is None:
+            raise HarnessError(f"{path}:{lineno}: no problem named {row['name']!r} in {spec}")
+        items.append(CheckItem(row["name"], problem, candidate_from_answer(row["proof"], problem)))
+    if not items:
+        raise HarnessError(f"{path}: no proofs in the file")
+    return items
+
+
+def proved_items(record: RunRecord, suite: Suite) -> list[tuple[tuple[str, int, int], CheckItem]]:
+    """(key, item) for each effective round of a run marked `proved`: its answer extracted
+    again, or, with no answer recorded, the proof taken from the checked file."""
+    from harness.soundness.splice import split_lean_file
+
+    problems = {p.name: p for p in suite.problems}
+    out = []
+    for attempt in record.iter_effective():
+        if attempt.verdict is not VerdictKind.PROVED:
+            continue
+        problem = problems.get(attempt.problem)
+        if problem is None:
+            raise HarnessError(
+                f"{record.attempts_path}: problem {attempt.problem!r} is not in suite {suite.source.suite}"
+            )
+        candidate = candidate_from_answer(attempt.answer, problem) if attempt.answer else None
+        if not isinstance(candidate, Candidate):
+            _, theorems = split_lean_file(attempt.proof)
+            same = [t.candidate for t in theorems if t.problem.decl_name == problem.decl_name]
+            candidate = same[-1] if same else candidate
+        if candidate is None:
+            raise HarnessError(f"{attempt.problem}: the record holds neither answer nor proof")
+        out.append((attempt.key, CheckItem(attempt.problem, problem, candidate)))
+    return out
+
+
+async def check_all(items: list[CheckItem], config: Config) -> list[Verdict]:
+    """Verify every item with one checker (the REPL pool runs them concurrently)."""
+    from harness.checker import open_checker
+    from harness.soundness.verify import verify
+
+    async with open_checker(config) as checker:
+        return list(await asyncio.gather(*(verify(p, c, checker, config) for _, p, c in items)))
+
+
+def explain(verdict: Verdict) -> str:
+    """The rule that fired and where, or Lean's first error, in one line."""
+    if verdict.rule and verdict.kind in (VerdictKind.REJECTED, VerdictKind.SORRY):
+        return f"{verdict.rule} at {verdict.where}" if verdict.where else verdict.rule
+    for m in verdict.messages:
+        if m.severity == "error":
+            first = m.text.strip().splitlines()[0] if m.text.strip() else ""
+            return f"{m.line}:{m.column}: {first}"
+    if verdict.detail:
+        return verdict.detail
+    if verdict.goals:
+        return "goal: " + verdict.goals[0].splitlines()[0]
+    return verdict.rule or ""
+
+
+def verdict_json(name: str, verdict: Verdict) -> dict[str, Any]:
+    """One line of `--json` output."""
+    return {
+        "name": name,
+        "verdict": verdict.kind.value,
+        "rule": verdict.rule,
+        "where": verdict.where,
+        "messages": [m.to_json() for m in verdict.messages],
+        "time_s": round(verdict.seconds, 3),
+        "native": verdict.native,
+        "detail": verdict.detail,
+    }

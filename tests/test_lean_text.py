@@ -1,0 +1,207 @@
+"""harness/lean_text.py: Lean's own reading of Lean text, one table per rule.
+
+Each case states what Lean does (../shared/reference/lean_tokenizer.md, sections cited as W/T/N/C/
+S/I/R) and what this reader must produce.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from harness.lean_text import (
+    code_tokens,
+    declarations,
+    ident_parts,
+    lex_problems,
+    parse_header,
+    tokenize,
+)
+from tests.conftest import shared_path
+
+# (source, the tokens Lean reads (comments and literals as one token each), Lean's behaviour)
+TOKENS = [
+    ("a -- sorry\nb", ["a", "-- sorry", "b"], "W4: `--` runs to the end of the line"),
+    ("/- x /- y -/ z -/ b", ["/- x /- y -/ z -/", "b"], "W6: block comments nest"),
+    ("/-/- a -/ #eval x", ["/-/- a -/", "#eval", "x"], "W5: the char after /- is skipped"),
+    ("/-/-/ b", ["/-/-/", "b"], "W5: `/-/-/` is one complete comment"),
+    ('/- "-/" -/', ['/- "-/', '" -/'], "W6: quotes mean nothing in a comment"),
+    ("x--y\nz", ["x", "--y", "z"], "W7: `--` starts a comment at a token boundary"),
+    ("/-- doc /- in -/ c -/ d", ["/-- doc /- in -/ c -/", "d"], "W8: doc bodies nest"),
+    ("#evalIO.println 1", ["#eval", "IO.println", "1"], "T3: longest `#` token"),
+    ("#eval!x", ["#eval!", "x"], "T3: `#eval!` is a token of its own"),
+    ("#check_failure x", ["#check_failure", "x"], "T3: longest match over `#check`"),
+    ("set_option.x", ["set_option.x"], "T2: a longer identifier beats the keyword"),
+    ("2set_option", ["2", "set_option"], "N5: a number stops before a letter"),
+    ("1..5", ["1", "..", "5"], "N4: `..` after digits ends the number (lean4#8784)"),
+    ("1_000 0x_ff 2.5 1e-3", ["1_000", "0x_ff", "2.5", "1e-3"], "N1-N3: number shapes"),
+    ("h.1.ne'", ["h", ".", "1", ".", "ne'"], "I6: `.1` is a field index"),
+    ("!'\"'", ["!", "'\"'"], "C4: after `!` a quote starts a char literal"),
+    ("h'\"'", ["h'", "\"'"], "C4: after `h'` the `\"` opens a string"),
+    ("'\n'", ["'\n'"], "C1: a char literal may hold a newline"),
+    ('r"\\" x', ['r"\\"', "x"], "S3: raw strings have no escapes"),
+    ('r#"a"b"# x', ['r#"a"b"#', "x"], 'S3: a raw string ends at `"` + its hashes'),
+    ('br"x"', ["br", '"x"'], "S4: `br` is an identifier, then a plain string"),
+    ('2r"x"', ["2", 'r"x"'], "N6: literals after a number are lexed as if spaced"),
+    (
+        "café ℝ x₁ α.β",
+        ["café", "ℝ", "x₁", "α.β"],
+        "I2: Latin-1 (lean4#9035), letter-like, subscripts",
+    ),
+    ("λx Πy", ["λ", "x", "Π", "y"], "I2: λ Π Σ are not identifier letters"),
+    ("fooд", ["foo", "д"], "I4: Cyrillic is not an identifier letter"),
+    ("exact? h!x x!=y", ["exact?", "h!x", "x!", "=", "y"], "I3: ! and ? continue names"),
+    ("«a b».c", ["«a b».c"], "I5: escaped parts"),
+    ("f '' s ⁻¹' t ∑' n", ["f", "''", "s", "⁻¹'", "t", "∑'", "n"], "C3/T1.6: Mathlib quote tokens"),
+    ("`foo ``bar", ["foo", "bar"], "T1.4: name literals"),
+]
+
+
+@pytest.mark.parametrize(("src", "expected", "lean"), TOKENS, ids=[c[2] for c in TOKENS])
+def test_tokens_are_the_ones_lean_reads(src, expected, lean):
+    assert [t.text for t in tokenize(src)] == expected, lean
+
+
+# (source, the lexical rule the screen refuses it under (None: honest), Lean's behaviour)
+PROBLEMS = [
+    ("/- never closed", "unterminated_comment", "W6: error at EOF, nothing after it is read"),
+    ("/-/ x -/", "comment_trick", "W5: `/-/` is one opener whose `/` was skipped"),
+    ("/--/ x -/", "comment_trick", "W5: `/--/` is not an empty doc comment"),
+    ('"abc', "unterminated_string", "S1/R5: Lean resumes inside the string's text"),
+    ('"\\q #eval x"', "bad_escape", "R7: after a bad escape Lean resumes at it"),
+    ("'ab'", "bad_char_literal", "C1: a char literal holds one character"),
+    ("0xg", "bad_number", "N1: a prefix needs a digit"),
+    ("1_ x", "bad_number", "N2: `_` must be followed by a digit"),
+    ("2example", "bad_number", "N5: error at the `e`, `example` becomes a command"),
+    ("2set_option x", "glued_number", "N5: `2` then the keyword"),
+    ("!'\"'", "glued_literal", "C4: a char literal glued to `!`"),
+    ('2r"x"', "glued_literal", "N6: a raw string glued to a number"),
+    ("#foo x", "unknown_hash_command", "T3: `#foo` depends on notation in scope"),
+    ("a\tb", "control_character", "W2: a tab is an error, not whitespace"),
+    ("a\rb", "control_character", "W2: a lone CR is an error"),
+    ("/- a /- b -/ c -/", None, "a real nested comment"),
+    ("'a' ['\\n', '\"']", None, "char literals"),
+    ('r"x" "a\\"b"', None, "raw and escaped strings"),
+    ("-- #check in a comment\nx", None, "a `#` command inside a comment"),
+    ("2 * n + h.2.1 + x₂ + 1e5", None, "numbers, field indices, subscripts"),
+    ("a\r\nb", None, "W1: CRLF is a line break"),
+    ('"tab\tinside"', None, "S1: a tab inside a string is allowed"),
+]
+
+
+@pytest.mark.parametrize(("src", "rule", "lean"), PROBLEMS, ids=[c[2] for c in PROBLEMS])
+def test_text_lean_reads_differently_is_flagged(src, rule, lean):
+    rules = {p.rule for p in lex_problems(src)}
+    assert (rule in rules) if rule else not rules, lean
+
+
+def test_code_tokens_skip_comments_and_literals():
+    src = 'a -- sorry\n/- x /- sorry -/ y -/ b "so\\"rry" \'"\' c /-- doc sorry -/ d'
+    assert [t.text for t in code_tokens(src)] == ["a", "b", "c", "d"]
+
+
+def test_positions_are_line_and_codepoint_column():
+    (tok,) = [t for t in tokenize("theorem x : ℕ := by\n  sorry") if t.text == "sorry"]
+    assert (tok.line, tok.col) == (2, 2)
+
+
+def test_ident_parts_unescape():
+    assert ident_parts("Lean.«ofReduceBool»") == ["Lean", "ofReduceBool"]
+    assert ident_parts("«a.b».c") == ["a.b", "c"]
+
+
+# (statement, where its signature ends) for the statements issue 11 names
+STATEMENTS = [
+    ("theorem t : let m := 2; m = 2 := by", "theorem t : let m := 2; m = 2 :="),
+    ("theorem t (f : ℕ → ℕ) (h : f (n := 5) = 1) : True := by", None),
+    ("theorem t (p : ℕ × ℕ) (h : p = { fst := 1, snd := 2 }) : p.1 = 1 := by", None),
+    ("theorem t : (fun x : ℕ => x + 1) 1 = 2 := by", None),
+    ("theorem t : {x : ℕ | x < 2} = {0, 1} := by", None),
+    ("theorem t : (show 1 = 1 from rfl) = rfl := by", None),
+    ("theorem t : (have h : 1 = 1 := rfl; h) = rfl := by", None),
+    ("theorem t (x : ℕ := 3) : x = x := by", None),
+    ("theorem t (x : ℝ) :\n  |x - 1| + |x| ≥ 0 := by", None),  # bars are not equations
+]
+
+
+@pytest.mark.parametrize(("statement", "signature"), STATEMENTS)
+def test_the_signature_ends_at_the_statements_own_assign(statement, signature):
+    (decl,) = declarations(statement + "\n  simp")
+    expected = signature or statement.removesuffix(" by")
+    assert statement[: decl.signature_end] == expected
+    assert decl.name == "t" and decl.keyword == "theorem"
+
+
+def test_declarations_carry_doc_attributes_modifiers_and_prefixes():
+    src = (
+        "/-- The doc -/\n@[simp] private lemma a : True := trivial\n"
+        "open Real in\ntheorem b : π > 0 := by\n  set_option maxRecDepth 100 in\n  positivity\n"
+        "def f : ℕ → ℕ\n  | 0 => 1\n  | n + 1 => n\n"
+        "structure P where\n  x : ℕ\nderiving Repr\n"
+        "instance : Fact (Nat.Prime 7) := ⟨by norm_num⟩\n"
+    )
+    decls = declarations(src)
+    assert [(d.keyword, d.name) for d in decls] == [
+        ("lemma", "a"), ("theorem", "b"), ("def", "f"), ("structure", "P"), ("instance", None),
+    ]  # fmt: skip
+    a, b, f, p, inst = decls
+    assert a.doc == "The doc" and a.modifiers == ("@[simp]", "private") and a.start == 0
+    assert src[a.decl_start :].startswith("@[simp]")
+    assert b.scoped_prefix and src[b.start :].startswith("open Real in")
+    assert src[b.signature_end : b.end].strip().endswith("positivity")  # indented prefix stays
+    assert f.signature_end is None  # equations `| 0 => 1`: no `:=`
+    assert "deriving Repr" in src[p.start : p.end]
+    assert src[: inst.signature_end].endswith("instance : Fact (Nat.Prime 7) :=")
+
+
+def test_unbalanced_brackets_never_swallow_the_next_declaration():
+    # R7: a reserved keyword ends the command before it, open bracket or not
+    src = "theorem a : (1 = 1 := rfl\ntheorem b : True := trivial\n"
+    assert [d.name for d in declarations(src)] == ["a", "b"]
+
+
+def test_header_is_imports_then_options_and_opens():
+    src = (
+        "import Mathlib\nimport Aesop\n-- note\nset_option maxHeartbeats 400000\n\n"
+        "open BigOperators Real\nopen Nat in\ntheorem x : True := trivial\n"
+    )
+    header = parse_header(src)
+    assert header.imports == ("Mathlib", "Aesop")
+    assert header.import_lines == ("import Mathlib", "import Aesop")
+    assert src[: header.body_start].endswith("open BigOperators Real\n")
+    assert header.opens == {"BigOperators", "Real"}
+    assert header.rest_line == 3
+
+
+def _shared_texts():
+    corpora = shared_path("corpora")
+    benchmarks = shared_path("benchmarks")
+    for path in sorted(corpora.glob("*/extracted/*/*.lean")):
+        yield path.read_text(encoding="utf-8")
+    for path in sorted(corpora.glob("*/*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                yield from (v for v in json.loads(line).values() if isinstance(v, str))
+    for path in sorted(benchmarks.rglob("*.lean")):
+        yield path.read_text(encoding="utf-8")
+    for path in sorted(benchmarks.rglob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                yield from (v for v in record.values() if isinstance(v, str))
+
+
+def test_every_answer_and_suite_file_in_shared_reads_without_an_exception():
+    count = 0
+    for text in _shared_texts():
+        tokenize(text)
+        lex_problems(text)
+        declarations(text)
+        parse_header(text)
+        count += 1
+    assert count > 18_000
