@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from harness._version import __version__
 from harness.config import Config, load_config
 from harness.errors import (
     CheckerError,
@@ -13,6 +12,7 @@ from harness.errors import (
     RecordError,
     SuiteError,
 )
+from harness.record import harness_version as _harness_version
 from harness.types import (
     Answer,
     Attempt,
@@ -28,6 +28,8 @@ from harness.types import (
     Verdict,
     VerdictKind,
 )
+
+__version__ = _harness_version()
 
 __all__ = [
     "__version__",

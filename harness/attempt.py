@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.budget import price
 from harness.config import Config
 from harness.extract import extract_proof
+from harness.plan import price
 from harness.prompts import build_prompt, repair_message
 from harness.record import timestamp
 from harness.soundness.verify import verify

@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.attempt import SampleRun, check, conversation, make_attempt, read_answer
-from harness.budget import Budget, price
 from harness.config import Config
 from harness.errors import ProverError
-from harness.plan import Plan, SampleWork
+from harness.plan import Budget, Plan, SampleWork, price
 from harness.record import RunRecord
 from harness.types import Answer, Candidate, Problem, Verdict, VerdictKind
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.metadata
 import json
 import os
 import tempfile
@@ -33,6 +34,7 @@ from harness.metrics import summarize
 from harness.types import Attempt, SuiteSource, Summary, VerdictKind
 
 __all__ = [
+    "harness_version",
     "ATTEMPTS_FILE",
     "CONFIG_FILE",
     "HEADER_FILE",
@@ -70,6 +72,15 @@ RESUMABLE_KEYS = frozenset(
         "suites.cache_dir",
     }
 )
+
+
+def harness_version() -> str:
+    """The installed package's version (pyproject.toml is the one place it is written)."""
+    try:
+        return importlib.metadata.version("lean-harness")
+    except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "unknown"
+
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

@@ -32,12 +32,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from harness._version import __version__
-from harness.budget import Budget
 from harness.config import Config, config_hash
 from harness.engine import Engine, one_line
 from harness.errors import ConfigError, PrerequisiteError
-from harness.plan import Plan
+from harness.plan import Budget, Plan
 from harness.progress import ProgressCounts, make_progress
 from harness.record import (
     CoveredProblem,
@@ -45,6 +43,7 @@ from harness.record import (
     RunHeader,
     RunRecord,
     Selection,
+    harness_version,
     summarize_record,
     timestamp,
 )
@@ -161,7 +160,7 @@ def _header(
     listed = list(old.problems)
     listed += [CoveredProblem(p.name, p.split) for p in problems if p.name not in seen]
     return RunHeader(
-        harness_version=__version__,
+        harness_version=harness_version(),
         config_hash=config_hash(config),
         suite=suite.source,
         lean_toolchain=versions.get("lean_toolchain") or old.lean_toolchain or "unknown",

@@ -11,10 +11,9 @@ import pytest
 
 import harness.engine as engine_module
 from harness.attempt import SampleRun
-from harness.budget import Budget
 from harness.config import load_config
 from harness.engine import Engine
-from harness.plan import Plan
+from harness.plan import Budget, Plan
 from harness.record import RunRecord
 from harness.types import Answer, Problem, Verdict, VerdictKind
 
