@@ -1,1 +1,0 @@
-"""The command line: a thin shell around the library (one module per subcommand)."""
