@@ -637,7 +637,9 @@ def parse_header(text: str) -> Header:
     imports: list[str] = []
     import_end = 0
     body_start = 0
+    next_start = len(text)
     for d in commands:
+        next_start = d.start
         toks = code_tokens(text[d.start : d.end])
         if d.keyword == "import" and len(toks) >= 2 and body_start == import_end:
             imports.append(toks[1].text)
@@ -651,7 +653,10 @@ def parse_header(text: str) -> Header:
             body_start = _line_end(text, d.start + (last.end - 1 if last else 0))
             continue
         break
-    while body_start < len(text) and not text[body_start : _line_end(text, body_start)].strip():
+    else:
+        next_start = len(text)
+    body_start = min(body_start, next_start)  # `open X theorem t ...` on one line
+    while body_start < next_start and not text[body_start : _line_end(text, body_start)].strip():
         body_start = _line_end(text, body_start)  # blank lines after the header are header
     return Header(tuple(imports), import_end, body_start, text)
 
@@ -728,9 +733,12 @@ def signature_end(toks: tuple[Token, ...], i: int, stop: int | None = None) -> i
     depth = 0
     pending: list[int] = []  # depths of `let`/`have` still waiting for their `:=`
     bars: list[int] = []  # depths of open `|x|` bars
+    alternatives = False  # a `match`/`fun` in the type: the `|` after it are its alternatives
     for j in range(i + 1, stop):
         t = toks[j]
         text = t.text
+        if depth == 0 and text in ("match", "fun", "λ"):
+            alternatives = True
         if t.kind == IDENT:
             if text in _LOCAL_BINDERS:
                 pending.append(depth)
@@ -759,7 +767,7 @@ def signature_end(toks: tuple[Token, ...], i: int, stop: int | None = None) -> i
                 bars.append(depth)  # `: |x|`, `+ |x|`, `||a| - b|`: an absolute value opens
             elif bars and bars[-1] == depth:
                 bars.pop()  # after a term: the innermost open bar closes
-            elif depth == 0 and not pending:
+            elif depth == 0 and not pending and not alternatives:
                 return None  # `| 0 => ...` after the type: equations
     return None
 
@@ -832,7 +840,7 @@ def declarations(text: str) -> tuple[Declaration, ...]:
                 depth += 1
             elif t.text in _CLOSERS:
                 depth = max(0, depth - 1)
-        if first_on_line and t.col == 0:
+        if pending:
             prefix, doc_index = None, -1  # a prefix followed by something else: not ours
         i += 1
 

@@ -123,6 +123,7 @@ STATEMENTS = [
     ("theorem t : (have h : 1 = 1 := rfl; h) = rfl := by", None),
     ("theorem t (x : ℕ := 3) : x = x := by", None),
     ("theorem t (x : ℝ) :\n  |x - 1| + |x| ≥ 0 := by", None),  # bars are not equations
+    ("theorem t (n : ℕ) : match n with | 0 => True | _ + 1 => n ≠ 0 := by", None),  # MOBench
 ]
 
 
@@ -156,6 +157,12 @@ def test_declarations_carry_doc_attributes_modifiers_and_prefixes():
     assert src[: inst.signature_end].endswith("instance : Fact (Nat.Prime 7) :=")
 
 
+def test_a_doc_comment_inside_an_inductive_is_not_the_next_declarations():
+    src = "inductive I : Prop\n  /-- c -/\n  | a : I\n\ntheorem t : True := trivial\n"
+    inductive, theorem = declarations(src)
+    assert theorem.doc is None and src[theorem.start :].startswith("theorem t")
+
+
 def test_unbalanced_brackets_never_swallow_the_next_declaration():
     # R7: a reserved keyword ends the command before it, open bracket or not
     src = "theorem a : (1 = 1 := rfl\ntheorem b : True := trivial\n"
@@ -173,6 +180,8 @@ def test_header_is_imports_then_options_and_opens():
     assert src[: header.body_start].endswith("open BigOperators Real\n")
     assert header.opens == {"BigOperators", "Real"}
     assert header.rest_line == 3
+    same_line = "import Mathlib\nopen Real theorem t : True := trivial\n"
+    assert same_line[parse_header(same_line).body_start :].startswith("theorem t")
 
 
 def _shared_texts():

@@ -32,8 +32,8 @@ from harness.suites.fetch import (
     locate_local,
     verify_artifact,
 )
-from harness.suites.loaders import load_path, record_to_problems, unique_names
-from harness.types import Suite, SuiteSource
+from harness.suites.loaders import load_path, read_json_list, record_to_problems, unique_names
+from harness.types import Problem, Suite, SuiteSource
 
 __all__ = [
     "load_suite",
@@ -121,12 +121,26 @@ def _load_catalogued(entry: CatalogueEntry, config: Config, from_dir: str | None
     return Suite(source=source, problems=tuple(problems))
 
 
+def _read_path(path: Path) -> list[Problem]:
+    """`load_path`, and LeanDojo Benchmark JSON files, whose statements sit in the source files
+    of the repository beside them (`harness.suites.dojo`)."""
+    if path.is_file() and path.suffix.lower() == ".json":
+        # imported here: `python -m harness.suites.dojo` (from-repo's child) must find the module
+        # not yet imported when this package initialises
+        from harness.suites.dojo import is_leandojo_benchmark, load_leandojo_records
+
+        items = read_json_list(path)
+        if is_leandojo_benchmark(items):
+            return load_leandojo_records(items, str(path))
+    return load_path(path)
+
+
 def _load_path(spec: str) -> Suite:
     path = Path(spec).expanduser()
     if not path.exists():
         names = ", ".join(suite_names())
         raise SuiteError(spec, None, f"unknown suite: not a file or directory, nor one of: {names}")
-    problems = unique_names(load_path(path), str(path))
+    problems = unique_names(_read_path(path), str(path))
     if path.is_dir():
         # one digest over the files the problems came from, as for catalogued directories
         files = sorted({Path(p.origin.rsplit(":", 1)[0]) for p in problems})

@@ -7,6 +7,7 @@ Two entry points:
   without lean-dojo. Records carry positions, not statements, so the statement is read from the
   source file: `file_path` is looked up under the JSON file's folder and up to two folders
   above it (also inside a `<repo name>/` subfolder there, lean-dojo's cache layout).
+  `load_suite` sends a `.json` path here when `is_leandojo_benchmark` says so.
 * `from_repo`: `harness suites from-repo URL --commit C [--path GLOB]` traces the repository
   with lean-dojo's `trace(LeanGitRepo(url, commit))` in a child process (lean-dojo starts and
   asserts its own Ray instance, so it must not share our process) and writes a JSONL suite.
@@ -30,13 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError, PrerequisiteError, SuiteError
-from harness.suites.loaders import _problems_in, parse_lean_text
+from harness.lean_text import declarations
+from harness.suites.loaders import problems_in_text
 from harness.types import Problem
 
 __all__ = [
     "INSTALL_HINT",
     "dojo_available",
     "problem_from_source",
+    "is_leandojo_benchmark",
     "load_leandojo_records",
     "from_repo",
 ]
@@ -62,27 +65,16 @@ def problem_from_source(
 ) -> Problem:
     """The theorem starting at `start` in a Lean source file, as a problem (proof dropped)."""
     begin = _offset(text, *start)
-    parsed = parse_lean_text(text)
-    decl = next(
-        (
-            d
-            for d in parsed.decls
-            if (d.doc_start if d.doc_start is not None else d.start)
-            <= begin
-            < max(d.end, d.start + 1)
-        ),
-        None,
-    )
-    if decl is None or decl.sig_end is None:
+    decl = next((d for d in declarations(text) if d.start <= begin < d.end), None)
+    if decl is None or decl.signature_end is None:
         raise ValueError(f"no declaration with ':=' at line {start[0]}")
     # Cut the file after the theorem's `:=` and give it a `sorry` body: it is then the last
     # theorem to prove, and everything before it is header or context.
-    cut = parse_lean_text(text[: decl.sig_end] + " sorry\n")
-    found = _problems_in(cut)
+    found = problems_in_text(text[: decl.signature_end] + " sorry\n")
     if not found:
         raise ValueError(f"no theorem at line {start[0]}")
     f = found[-1]
-    problem = f.problem(full_name, split, f.decl.doc, origin)
+    problem = f.problem(full_name, split, f.command.doc, origin)
     return problem if problem.theorem_name else replace(problem, theorem_name=full_name)
 
 
@@ -92,6 +84,15 @@ def _source_roots(json_path: Path, repo_name: str) -> list[Path]:
     for base in (folder, folder.parent, folder.parent.parent):
         roots.extend([base, base / repo_name])
     return roots
+
+
+def is_leandojo_benchmark(items: list[tuple[Any, int]]) -> bool:
+    """Records of a LeanDojo Benchmark file: positions (`file_path`, `full_name`, `start`)."""
+    return (
+        bool(items)
+        and isinstance(items[0][0], dict)
+        and {"file_path", "full_name", "start"} <= set(items[0][0])
+    )
 
 
 def load_leandojo_records(items: list[tuple[Any, int]], path: str) -> list[Problem]:

@@ -1,19 +1,21 @@
 """Suite files -> `Problem`s: JSONL/JSON records, Lean files, directories of Lean files.
 
-Every format goes through one Lean-text reader (`parse_lean_text`), so the same rules apply
-whether a theorem sits in a `.lean` file, in a JSONL `formal_statement`, or behind a `header`
-field:
+Every format reads its Lean text with `harness.lean_text` (`parse_header`, `declarations`), so
+the same rules apply whether a theorem sits in a `.lean` file, in a JSONL `formal_statement`,
+or behind a `header` field:
 
-* header: the leading `import` / `set_option` / `open` / `noncomputable section` lines (with the
-  blank lines and plain comments between them), verbatim; it ends with a newline. Comments
-  after the last of them are dropped (they can hold an answer).
+* header: the leading `import` / `set_option` / `open` / `universe` / `noncomputable section`
+  commands (`parse_header`: the comments between them and the blank lines after them
+  included), verbatim; it ends with a newline. Comments after the last of them are dropped
+  (they can hold an answer).
 * context: the declarations between the header and the theorem (helper `def`s, `structure`s,
   proven lemmas, answer-hole `abbrev ..._solution := sorry`), verbatim, minus the ground-truth
   `-- answer` comment that follows an answer hole (kept in `Problem.answer_reference`).
-* statement: the theorem from its first token through the `:=` that ends its signature. The
-  proof part (`by`, `sorry`, `by sorry`, `by\\n  sorry`, nothing) is dropped, so every ending
-  seen in the wild normalises to the same text. The theorem's docstring is not part of the
-  statement: it becomes `Problem.informal` when the record has no informal text of its own.
+* statement: the theorem from its first token (attributes, modifiers, `open ... in` included)
+  through the `:=` that ends its signature. The proof part (`by`, `sorry`, `by sorry`,
+  `by\\n  sorry`, nothing) is dropped, so every ending seen in the wild normalises to the same
+  text. The theorem's docstring is not part of the statement: it becomes `Problem.informal` when
+  the record has no informal text of its own.
 * context also holds earlier theorems and lemmas of the same text, but only those the statement
   (or the rest of the context) names.
 
@@ -34,16 +36,24 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SuiteError
+from harness.lean_text import (
+    IDENT,
+    SYMBOL,
+    Declaration,
+    code_tokens,
+    declarations,
+    parse_header,
+)
 from harness.types import Problem
 
 __all__ = [
-    "LeanDecl",
-    "ParsedLean",
-    "parse_lean_text",
+    "Found",
+    "problems_in_text",
     "normalise_statement",
     "load_path",
     "load_jsonl",
     "load_json",
+    "read_json_list",
     "load_records",
     "load_lean_file",
     "load_lean_dir",
@@ -54,298 +64,41 @@ __all__ = [
 log = logging.getLogger("harness.suites")
 
 # ---------------------------------------------------------------------------------------------
-# Reading Lean text
+# Lean text -> problems
 
-_DECL_KEYWORDS = (
-    "theorem",
-    "lemma",
-    "def",
-    "abbrev",
-    "instance",
-    "example",
-    "structure",
-    "class",
-    "inductive",
-    "axiom",
-    "opaque",
-)
-_COMMAND_KEYWORDS = frozenset(
-    _DECL_KEYWORDS
-    + (
-        "import",
-        "open",
-        "set_option",
-        "namespace",
-        "section",
-        "end",
-        "variable",
-        "universe",
-        "noncomputable",
-        "private",
-        "protected",
-        "partial",
-        "unsafe",
-        "nonrec",
-        "attribute",
-        "macro",
-        "macro_rules",
-        "syntax",
-        "notation",
-        "infix",
-        "infixl",
-        "infixr",
-        "prefix",
-        "postfix",
-        "local",
-        "scoped",
-        "elab",
-        "mutual",
-        "export",
-        "deriving",
-        "initialize",
-        "#eval",
-        "#check",
-        "#print",
-        "#reduce",
-        "#exit",
-    )
-)
-_MODIFIERS = ("private", "protected", "noncomputable", "partial", "unsafe", "nonrec")
-_COMMAND_START = re.compile(r"([ \t]*)(@\[|#?[A-Za-z_]+)")
-# Declarations may be indented (CombiBench has ` theorem imo_2022_p1`); other commands may not,
-# since `open X in` / `set_option ... in` also occur inside tactic blocks.
-_INDENTABLE = frozenset(_DECL_KEYWORDS + _MODIFIERS + ("@[",))
-_DECL_HEAD = re.compile(
-    r"\s*(?:(?:open|set_option)\b[^\n]*\bin\s+)*(?:@\[[^\]]*\]\s*)*(?:(?:"
-    + "|".join(_MODIFIERS)
-    + r")\s+)*"
-    r"(" + "|".join(_DECL_KEYWORDS) + r")\b[ \t]*([^\s:({\[⦃]+)?"
-)
-_ONLY_MODIFIERS = re.compile(r"\s*(?:(?:@\[[^\]]*\]|" + "|".join(_MODIFIERS) + r")\s*)+")
-_PREFIX_IN = re.compile(r"\s*(?:open|set_option)\b.*\bin\s*")
-_HEADER_COMMAND = re.compile(r"\s*(?:import|set_option|open|noncomputable\s+section)\b[^\n]*\s*")
 _SORRY_BODIES = ((), ("sorry",), ("by",), ("by", "sorry"), ("by", "sorry", ";"))
-_IDENT_CHAR = re.compile(r"[\w'!?₀-₉ₐ-ₜᵢ-ᵪ.]")
-_BINDER_WORD = re.compile(r"(?:letI|haveI|let|have)\s")
-_CHAR_LITERAL = re.compile(r"'(?:\\.|[^\\'\n])'")
 
 
-@dataclass(frozen=True)
-class LeanDecl:
-    """One top-level command of a Lean text (a declaration, or any other command)."""
+def _split_header(text: str) -> tuple[str, tuple[Declaration, ...]]:
+    """The header (`parse_header`'s; empty when there is no header command) and the commands
+    after it.
 
-    kind: str  # "theorem", "def", ... or "command" for anything else
-    name: str | None
-    start: int  # offset of the command itself (after its docstring)
-    end: int  # offset where the next command (or its docstring) begins
-    doc_start: int | None  # offset of the docstring that belongs to it
-    doc: str | None  # the docstring's text, without `/--` and `-/`
-    sig_end: int | None  # offset just past the `:=` that ends the signature
-    body_tokens: tuple[str, ...]  # the body with comments removed, split on whitespace
-    line: int  # 1-based line of `start`
-
-    @property
-    def sorry_body(self) -> bool:
-        return self.sig_end is not None and self.body_tokens in _SORRY_BODIES
-
-    @property
-    def is_answer_hole(self) -> bool:
-        return (
-            self.kind in ("abbrev", "def")
-            and (self.name or "").endswith("_solution")
-            and self.sorry_body
-        )
-
-    @property
-    def is_problem(self) -> bool:
-        if not self.sorry_body or self.is_answer_hole:
-            return False
-        if self.kind in ("theorem", "lemma"):
-            return True
-        return self.kind in ("instance", "def", "abbrev") and self.name is not None
-
-
-@dataclass(frozen=True)
-class ParsedLean:
-    text: str
-    header_end: int
-    decls: tuple[LeanDecl, ...]
-
-    @property
-    def header(self) -> str:
-        return self.text[: self.header_end]
-
-
-def _mask(text: str) -> tuple[str, list[tuple[int, int, str]]]:
-    """Blank out comments and string/char literals (newlines kept, offsets unchanged).
-
-    Returns the masked text and the block comments found: (start, end, kind) with kind
-    "doc" (`/--`), "module" (`/-!`) or "plain".
+    Comments after the last header command are not header: Goedel's PutnamBench copy puts the
+    answer there (`-- 1990`), and the header is shown to the model. They are in no command's
+    text either, so they are dropped.
     """
-    out = list(text)
-    comments: list[tuple[int, int, str]] = []
-    i, n = 0, len(text)
-
-    def blank(a: int, b: int) -> None:
-        for k in range(a, b):
-            if out[k] != "\n":
-                out[k] = " "
-
-    while i < n:
-        c = text[i]
-        if c == "-" and text.startswith("--", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            blank(i, j)
-            i = j
-        elif c == "/" and text.startswith("/-", i):
-            kind = (
-                "doc"
-                if text.startswith("/--", i)
-                else "module"
-                if text.startswith("/-!", i)
-                else "plain"
-            )
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if text.startswith("/-", j):
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("-/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            blank(i, j)
-            comments.append((i, j, kind))
-            i = j
-        elif c == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            j = min(j + 1, n)
-            blank(i, j)
-            i = j
-        elif c == "'" and (i == 0 or not _IDENT_CHAR.match(text[i - 1])):
-            m = _CHAR_LITERAL.match(text, i)
-            if m:
-                blank(i, m.end())
-                i = m.end()
-            else:
-                i += 1
-        else:
-            i += 1
-    return "".join(out), comments
+    header = parse_header(text)
+    end = header.body_start if text[: header.body_start].strip() else 0
+    return text[:end], tuple(d for d in declarations(text) if d.start >= header.body_start)
 
 
-def _signature_end(masked: str, start: int, end: int) -> int | None:
-    """Offset just past the `:=` that ends a declaration's signature in masked[start:end].
+def _signature_end(text: str, d: Declaration) -> int | None:
+    """Offset just past the `:=` that ends a declaration's signature (None for other commands,
+    equations, `where`).
 
-    That is the first `:=` at bracket depth 0 not taken by a `let`/`have` inside the type
-    (`theorem t : let m := n; m = n := by`). Without one (unbalanced brackets upstream, as in
-    one rahul3613 ProofNet row), the last `:=` of the declaration is taken.
+    A declaration whose brackets never close has none; there the last `:=` is taken, so the
+    rahul3613 ProofNet JSONL rows cut inside an optional parameter (`(f_a := sorry`) still load
+    as a problem, as they always did.
     """
-    depth = 0
-    pending = 0  # `let`/`have` at depth 0 still waiting for their own `:=`
-    last = None
-    i = start
-    while i < end:
-        c = masked[i]
-        if c in "([{⟨⦃":
-            depth += 1
-        elif c in ")]}⟩⦄":
-            depth = max(0, depth - 1)
-        elif c == ":" and masked.startswith(":=", i):
-            last = i + 2
-            if depth == 0:
-                if not pending:
-                    return i + 2
-                pending -= 1
-            i += 2
-            continue
-        elif depth == 0 and c in "lh" and _BINDER_WORD.match(masked, i):
-            if i == start or not _IDENT_CHAR.match(masked[i - 1]):
-                pending += 1
-        i += 1
-    return last
-
-
-def _doc_text(raw: str) -> str:
-    body = raw[3:-2] if raw.endswith("-/") else raw[3:]
-    return body.strip()
-
-
-def parse_lean_text(text: str) -> ParsedLean:
-    """Split Lean source into its header and its top-level commands."""
-    masked, comments = _mask(text)
-    line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
-
-    # A command starts at column 0 with a command keyword (declarations may be indented);
-    # every other line continues the command before it.
-    starts: list[int] = []
-    for pos in line_starts:
-        m = _COMMAND_START.match(masked, pos)
-        if not m or not (m.group(2) == "@[" or m.group(2) in _COMMAND_KEYWORDS):
-            continue
-        if m.group(1) and m.group(2) not in _INDENTABLE:
-            continue
-        starts.append(m.start(2))
-
-    # Merge `@[simp]` / `private` lines and `open X in` prefixes into the command they modify.
-    merged: list[int] = []
-    absorb = False
-    for k, pos in enumerate(starts):
-        nxt = starts[k + 1] if k + 1 < len(starts) else len(text)
-        if not absorb:
-            merged.append(pos)
-        chunk = masked[pos:nxt]
-        absorb = k + 1 < len(starts) and bool(
-            _ONLY_MODIFIERS.fullmatch(chunk) or _PREFIX_IN.fullmatch(chunk)
-        )
-    starts = merged
-
-    docs = {end: (start, kind) for start, end, kind in comments}
-    decls: list[LeanDecl] = []
-    doc_starts: list[int | None] = []
-    for pos in starts:
-        # The docstring right before a command (only whitespace between) belongs to it.
-        j = pos
-        while j > 0 and text[j - 1] in " \t\r\n":
-            j -= 1
-        found = docs.get(j)
-        doc_starts.append(found[0] if found and found[1] in ("doc", "module") else None)
-    for k, pos in enumerate(starts):
-        end = len(text)
-        if k + 1 < len(starts):
-            end = doc_starts[k + 1] if doc_starts[k + 1] is not None else starts[k + 1]
-        m = _DECL_HEAD.match(masked, pos)
-        kind = m.group(1) if m else "command"
-        name = m.group(2) if m else None
-        sig_end = _signature_end(masked, m.end(), end) if m else None
-        body = tuple(masked[sig_end:end].split()) if sig_end is not None else ()
-        ds = doc_starts[k]
-        doc = None
-        if ds is not None:
-            doc_end = next(e for s, e, _ in comments if s == ds)
-            doc = _doc_text(text[ds:doc_end])
-        line = text.count("\n", 0, pos) + 1
-        decls.append(LeanDecl(kind, name, pos, end, ds, doc, sig_end, body, line))
-
-    # The header: leading import/option/open commands; it stops at the first other command.
-    header_end = 0
-    for d in decls:
-        if d.kind == "command" and _HEADER_COMMAND.fullmatch(masked, d.start, d.end):
-            header_end = d.end
-            continue
-        header_end = d.doc_start if d.doc_start is not None else d.start
-        break
-    decls_after = tuple(d for d in decls if d.start >= header_end)
-    # Comments after the last header command are not header: Goedel's PutnamBench copy puts the
-    # answer there (`-- 1990`), and the header is shown to the model.
-    last = len(masked[:header_end].rstrip())
-    if last and text[last:header_end].strip():
-        header_end = text.index("\n", last) + 1 if "\n" in text[last:header_end] else header_end
-    elif not last:
-        header_end = 0
-    return ParsedLean(text, header_end, decls_after)
+    if d.signature_end is not None or not d.is_declaration:
+        return d.signature_end
+    toks = code_tokens(text[d.keyword_start : d.end])
+    opened = sum(t.kind == SYMBOL and t.text[-1] in "([{⟨⦃⟦" for t in toks)
+    closed = sum(t.kind == SYMBOL and t.text in ")]}⟩⦄⟧" for t in toks)
+    assigns = [t for t in toks if t.text == ":="]
+    if opened <= closed or not assigns:
+        return None
+    return d.keyword_start + assigns[-1].end
 
 
 def normalise_statement(text: str) -> str:
@@ -353,22 +106,18 @@ def normalise_statement(text: str) -> str:
 
     Raises ValueError when the text holds no declaration with a `:=`.
     """
-    parsed = parse_lean_text(text)
-    for d in parsed.decls:
-        if d.sig_end is not None and d.kind != "command":
-            return text[d.start : d.sig_end]
+    for d in declarations(text):
+        end = _signature_end(text, d)
+        if end is not None:
+            return text[d.decl_start : end]
     raise ValueError("no declaration with ':=' found")
 
 
-# ---------------------------------------------------------------------------------------------
-# Lean text -> problems
-
-
 @dataclass(frozen=True)
-class _Found:
+class Found:
     """A problem as found in Lean text, before a loader adds name, split and origin."""
 
-    decl: LeanDecl
+    command: Declaration
     header: str
     context: str
     statement: str
@@ -385,7 +134,7 @@ class _Found:
             context=self.context,
             answer_hole=self.answer_hole,
             origin=origin,
-            theorem_name=self.decl.name or "",
+            theorem_name=self.command.name or "",
             answer_reference=self.answer_reference,
         )
 
@@ -408,11 +157,28 @@ def _tidy(block: str) -> str:
 
 
 def _mentions(text: str, name: str) -> bool:
-    return re.search(rf"(?<![\w.']){re.escape(name)}(?![\w'])", text) is not None
+    """`text` uses `name` (as itself or with a field, `name.mp`), outside comments and strings."""
+    return any(
+        t.kind == IDENT and (t.text == name or t.text.startswith(name + "."))
+        for t in code_tokens(text)
+    )
 
 
-def _problems_in(parsed: ParsedLean) -> list[_Found]:
-    """The theorems to prove, each with the context declared before it.
+def _role(text: str, d: Declaration) -> str | None:
+    """What a command is to the loaders: a "problem" (a theorem to prove), an answer "hole", or
+    None (context)."""
+    end = _signature_end(text, d)
+    if end is None or tuple(t.text for t in code_tokens(text[end : d.end])) not in _SORRY_BODIES:
+        return None
+    if d.keyword in ("abbrev", "def") and (d.name or "").endswith("_solution"):
+        return "hole"
+    if d.keyword in ("theorem", "lemma"):
+        return "problem"
+    return "problem" if d.keyword in ("instance", "def", "abbrev") and d.name else None
+
+
+def problems_in_text(text: str) -> list[Found]:
+    """The theorems to prove in Lean text, each with the header and the context before it.
 
     Definitions, structures, instances, opens and answer holes before a theorem are its context.
     Other theorems and lemmas before it (proven helpers, or earlier theorems to prove) are
@@ -421,30 +187,31 @@ def _problems_in(parsed: ParsedLean) -> list[_Found]:
     theorem to prove keeps its `sorry` there (CombiBench's `imo_2019_p5_2` names
     `imo_2019_p5_1`), so such a problem can only be proved soundly together with it.
     """
-    text = parsed.text
-    found: list[_Found] = []
+    header, commands = _split_header(text)
+    found: list[Found] = []
     parts: list[tuple[str, str | None]] = []  # (chunk, theorem name when it is a theorem)
     answer_reference: str | None = None
     hole = False
-    for d in parsed.decls:
-        chunk = text[d.doc_start if d.doc_start is not None else d.start : d.end]
-        theorem_like = d.kind in ("theorem", "lemma") and d.name
-        if d.is_problem:
-            statement = text[d.start : d.sig_end]
+    for d in commands:
+        chunk = text[d.start : d.end]
+        role = _role(text, d)
+        if role == "problem":
+            statement = text[d.decl_start : _signature_end(text, d)]
             base = "".join(c for c, name in parts if name is None)
             context = "".join(
-                c for c, name in parts if name is None or _mentions(statement + base, name)
+                c
+                for c, name in parts
+                if name is None or _mentions(statement, name) or _mentions(base, name)
             )
-            found.append(
-                _Found(d, parsed.header, _tidy(context), statement, hole, answer_reference)
-            )
+            found.append(Found(d, header, _tidy(context), statement, hole, answer_reference))
             parts.append((chunk, d.name or ""))
             continue
-        if d.is_answer_hole:
+        if role == "hole":
             chunk, answer = _strip_answer_comment(chunk)
             hole = True
             answer_reference = answer or answer_reference
             chunk += "\n"
+        theorem_like = d.keyword in ("theorem", "lemma") and d.name is not None
         parts.append((chunk, d.name if theorem_like else None))
     return found
 
@@ -520,7 +287,7 @@ def record_to_problems(record: Any, path: str, line: int) -> list[Problem]:
     # ProverBench repeats the whole header inside formal_statement: take it once.
     if header_field and statement_text.startswith(header_field):
         header_field = ""
-    found = _problems_in(parse_lean_text(header_field + statement_text))
+    found = problems_in_text(header_field + statement_text)
     name = _first(record, _NAME_KEYS)
     if not found:
         raise SuiteError(
@@ -534,9 +301,9 @@ def record_to_problems(record: Any, path: str, line: int) -> list[Problem]:
     informal = _informal_text(_first(record, _INFORMAL_KEYS))
     problems = []
     for f in found:
-        own_name = name if len(found) == 1 and name else f.decl.name or f"line{line}"
+        own_name = name if len(found) == 1 and name else f.command.name or f"line{line}"
         problems.append(
-            f.problem(own_name, split or None, informal or f.decl.doc, f"{path}:{line}")
+            f.problem(own_name, split or None, informal or f.command.doc, f"{path}:{line}")
         )
     return problems
 
@@ -565,8 +332,10 @@ def load_jsonl(path: str | Path) -> list[Problem]:
     return problems
 
 
-def _json_items_with_lines(text: str, path: str) -> list[tuple[Any, int]]:
-    """The elements of a top-level JSON array, each with the line it starts on."""
+def read_json_list(path: str | Path) -> list[tuple[Any, int]]:
+    """The elements of a JSON file holding a list, each with the line it starts on."""
+    path = str(path)
+    text = _read_text(path)
     decoder = json.JSONDecoder()
     ws = re.compile(r"[ \t\r\n]*")
     i = ws.match(text, 0).end()
@@ -595,21 +364,14 @@ def _json_items_with_lines(text: str, path: str) -> list[tuple[Any, int]]:
 
 
 def load_json(path: str | Path) -> list[Problem]:
-    """A JSON list of records (DeepSeek fields, FormalMATH's `autoformalization`, ...), or a
-    LeanDojo Benchmark file (records with `url`, `commit`, `file_path`, `full_name`, `start`)."""
+    """A JSON list of records (DeepSeek fields, FormalMATH's `autoformalization`, ...).
+
+    LeanDojo Benchmark files (records with `file_path`, `full_name`, `start`) are read by
+    `harness.suites.dojo`; `load_suite` sends them there."""
     path = str(path)
-    text = _read_text(path)
-    items = _json_items_with_lines(text, path)
+    items = read_json_list(path)
     if not items:
         raise SuiteError(path, None, "no records (an empty JSON list)")
-    if (
-        items
-        and isinstance(items[0][0], dict)
-        and {"file_path", "full_name", "start"} <= set(items[0][0])
-    ):
-        from harness.suites.dojo import load_leandojo_records
-
-        return load_leandojo_records(items, path)
     return [p for record, line in items for p in record_to_problems(record, path, line)]
 
 
@@ -634,8 +396,13 @@ def _read_text(path: str) -> str:
 
 def _lean_problems(text: str, path: str, split: str | None) -> list[Problem]:
     return [
-        f.problem(f.decl.name or f"line{f.decl.line}", split, f.decl.doc, f"{path}:{f.decl.line}")
-        for f in _problems_in(parse_lean_text(text))
+        f.problem(
+            f.command.name or f"line{f.command.line}",
+            split,
+            f.command.doc,
+            f"{path}:{f.command.line}",
+        )
+        for f in problems_in_text(text)
     ]
 
 
@@ -664,8 +431,7 @@ def split_from_dirname(name: str) -> str | None:
 
 def _is_import_index(text: str) -> bool:
     """A file of imports only (as yangky11's `MiniF2F/Test.lean`): not a problem file."""
-    parsed = parse_lean_text(text)
-    return not parsed.decls
+    return not _split_header(text)[1]
 
 
 def load_lean_dir(

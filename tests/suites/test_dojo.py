@@ -1,4 +1,4 @@
-"""lean-dojo: LeanDojo Benchmark JSON loads without the extra; from-repo needs it."""
+"""harness/suites/dojo.py: LeanDojo Benchmark JSON loads without the extra; from-repo needs it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ import pytest
 from harness.config import load_config
 from harness.errors import PrerequisiteError, SuiteError
 from harness.suites import load_suite
-from harness.suites.dojo import INSTALL_HINT, dojo_available, from_repo
+from harness.suites.dojo import (
+    INSTALL_HINT,
+    dojo_available,
+    from_repo,
+    is_leandojo_benchmark,
+    load_leandojo_records,
+    problem_from_source,
+)
+from harness.suites.loaders import read_json_list
 
 SOURCE = """import Mathlib.Data.Nat.Basic
 
@@ -79,10 +87,17 @@ def benchmark(tmp_path: Path) -> Path:
     return out / "test.json"
 
 
+def load(path: Path):
+    return load_leandojo_records(read_json_list(path), str(path))
+
+
 def test_leandojo_benchmark_json_loads_without_lean_dojo(benchmark: Path) -> None:
-    suite = load_suite(str(benchmark), load_config())
-    eq, pos, zero = suite.problems
-    assert [p.name for p in suite.problems] == [
+    items = read_json_list(benchmark)
+    assert is_leandojo_benchmark(items)
+    assert not is_leandojo_benchmark([({"name": "a", "formal_statement": "theorem a"}, 1)])
+    problems = load(benchmark)
+    eq, pos, zero = problems
+    assert [p.name for p in problems] == [
         "Example.double_eq",
         "Example.double_pos",
         "Example.double_zero",
@@ -104,7 +119,7 @@ def test_leandojo_json_without_its_source_names_record_and_file(benchmark: Path)
         SuiteError,
         match=r"test\.json:1: Example\.double_eq: source file Example/Basic\.lean not found",
     ):
-        load_suite(str(benchmark), load_config())
+        load(benchmark)
 
 
 def test_leandojo_json_missing_field(tmp_path: Path) -> None:
@@ -126,7 +141,17 @@ def test_leandojo_json_missing_field(tmp_path: Path) -> None:
     )
     (tmp_path / "A.lean").write_text("theorem x : True := trivial\n", encoding="utf-8")
     with pytest.raises(SuiteError, match=r"bad\.json:1: missing field 'commit'"):
-        load_suite(str(f), load_config())
+        load(f)
+
+
+def test_a_position_outside_a_declaration_with_a_signature_is_an_error() -> None:
+    text = "import Mathlib\n\ninstance : Inhabited Bool where\n  default := true\n"
+    with pytest.raises(ValueError, match="no declaration with ':=' at line 3"):
+        problem_from_source(text, (3, 1), "instInhabitedBool", "A.lean:3")
+    with pytest.raises(ValueError, match="no declaration with ':=' at line 1"):
+        problem_from_source(text, (1, 1), "Mathlib", "A.lean:1")
+    with pytest.raises(ValueError, match="line 9 is outside the file"):
+        problem_from_source(text, (9, 1), "x", "A.lean:9")
 
 
 @pytest.mark.skipif(dojo_available(), reason="lean-dojo is installed here")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli.main import main
+from harness.cli import main
 from harness.suites import CATALOGUE
 from tests.conftest import ROOT, shared_path
 
