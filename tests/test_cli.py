@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from harness.cli.main import COMMANDS, main
+from harness.cli import COMMANDS, main
 
 
 def test_python_dash_m_harness_help():

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.cli.main import main
+from harness.cli import main
 from tests.doubles.chat_server import ChatServer, Reply, Status
 from tests.run.helpers import KEY, KEY_ENV, MARKER, PROBLEMS, SAMPLES, read_lines, write_setup
 

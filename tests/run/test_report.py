@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.cli.main import main
+from harness.cli import main
 from harness.config import load_config
 from harness.record import CoveredProblem, RunHeader, RunRecord
 from harness.report import compare_runs, load_run, write_reports

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli.main import main
+from harness.cli import main
 from tests.doubles.chat_server import ChatServer, Status
 from tests.run.helpers import (
     ERROR_TEXT,

@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from harness.cli.main import main
+from harness.cli import main
 from harness.config import config_to_dict
 from harness.types import Attempt
 from tests.checker.helpers import double_config, read_log
