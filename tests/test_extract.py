@@ -858,7 +858,7 @@ def test_continuation_that_finishes_the_prompts_docstring():
 
 
 def test_cli_prints_aux_and_main_theorem(capsys, tmp_path):
-    from harness.cli.main import main
+    from harness.cli import main
 
     path = tmp_path / "answer.md"
     path.write_text(
@@ -875,7 +875,7 @@ def test_cli_prints_aux_and_main_theorem(capsys, tmp_path):
 def test_cli_reads_stdin_and_prints_json(capsys, monkeypatch):
     import io
 
-    from harness.cli.main import main
+    from harness.cli import main
 
     monkeypatch.setattr("sys.stdin", io.StringIO((ANSWERS / "dsv2_cot.md").read_text()))
     assert main(["extract", "-", "--json"]) == 0
@@ -884,7 +884,7 @@ def test_cli_reads_stdin_and_prints_json(capsys, monkeypatch):
 
 
 def test_cli_exits_1_with_the_reason(capsys, tmp_path):
-    from harness.cli.main import main
+    from harness.cli import main
 
     path = tmp_path / "answer.md"
     path.write_text("I cannot prove this.")
