@@ -17,6 +17,7 @@ import shlex
 import sys
 import types
 import typing
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,9 @@ class LeanConfig:
     repl_command: list[str] = field(
         default_factory=lambda: ["lake", "env", ".lake/packages/REPL/.lake/build/bin/repl"]
     )
-    backend: str = "repl"  # "repl" (a pool of REPL processes) or "oneshot" (`lake env lean --json`)
+    # "repl" (a pool of REPL processes), "oneshot" (`lake env lean --json`) or "kimina" (remote
+    # Kimina Lean Servers at lean.kimina_urls; see docs/remote.md)
+    backend: str = "repl"
     workers: int = 2  # REPL processes at most; each holds Mathlib (~6.5 GB)
     timeout_s: float = 120.0  # wall clock per check
     header_timeout_s: float = 900.0  # wall clock for a process's import
@@ -119,6 +122,12 @@ class LeanConfig:
     )
     # extra environment variable names passed to Lean besides the built-in allow-list
     env_passthrough: list[str] = field(default_factory=list)
+    # backend "kimina": the servers' base URLs (one URL, several separated by commas or spaces,
+    # or a list); lean.workers requests are in flight per URL, lean.timeout_s is the server's timeout
+    kimina_urls: list[str] = field(default_factory=list)
+    # the environment variable holding the servers' API key (sent as `Authorization: Bearer`);
+    # the key itself is read from the environment only and never written anywhere
+    kimina_api_key_env: str = "LEAN_SERVER_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -159,7 +168,7 @@ class Config:
 
 
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "lean.backend": ("repl", "oneshot"),
+    "lean.backend": ("repl", "oneshot", "kimina"),
     "suites.answer_holes": ("model", "skip"),
 }
 _POSITIVE = {
@@ -224,6 +233,8 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
             except ConfigError:
                 continue
         raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+    if key == "lean.kimina_urls":
+        return _url_list(key, value)
     if key == "lean.repl_command" and isinstance(value, str):
         parts = shlex.split(value)
         if not parts:
@@ -251,6 +262,39 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
         if isinstance(value, str):
             return value
     raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+
+
+def _url_list(key: str, value: Any) -> list[str]:
+    """lean.kimina_urls: a string (URLs separated by commas or spaces) or a list of strings;
+    each an http(s) URL with a host and no credentials (the key goes in the environment)."""
+    if isinstance(value, str):
+        items: list[Any] = value.replace(",", " ").split()
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise ConfigError(f"{key}: expected a URL or a list of URLs, got {value!r}")
+    urls: list[str] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{key}[{i}]: expected a URL, got {item!r}")
+        url = item.strip().rstrip("/")
+        parsed = urllib.parse.urlsplit(url)
+        try:
+            parsed.port  # noqa: B018 (raises on a malformed port)
+        except ValueError:
+            raise ConfigError(f"{key}: {url!r} has a malformed port") from None
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ConfigError(f"{key}: {url!r} is not an http:// or https:// URL with a host")
+        if parsed.username or parsed.password:
+            raise ConfigError(
+                f"{key}: {parsed.scheme}://{parsed.hostname}...: no credentials in the URL; "
+                "put the key in the variable lean.kimina_api_key_env names"
+            )
+        if parsed.query or parsed.fragment:
+            raise ConfigError(f"{key}: {url!r}: expected a base URL (no ?query or #fragment)")
+        if url not in urls:
+            urls.append(url)
+    return urls
 
 
 def _unknown_key(key: str) -> ConfigError:

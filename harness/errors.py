@@ -7,7 +7,8 @@
     │   └── ProverHTTPError      a non-retryable HTTP status (400/401/403/404)
     ├── CheckerError             Lean could not be run (not a verdict: a broken setup)
     │   ├── ReplCrashed          the REPL exited or its output could not be parsed
-    │   └── ReplTimeout          a REPL did not answer in time
+    │   ├── ReplTimeout          a REPL did not answer in time
+    │   └── CheckerUnavailable   no remote Lean server answered for a bounded time: stop the run
     ├── RecordError              a run directory that cannot be read, written or resumed
     └── PrerequisiteError        something the user must install or set first
 
@@ -27,6 +28,7 @@ __all__ = [
     "ReplCrashed",
     "ReplTimeout",
     "ReplInterrupted",
+    "CheckerUnavailable",
     "RecordError",
     "PrerequisiteError",
 ]
@@ -77,6 +79,16 @@ class ReplTimeout(CheckerError):
 class ReplInterrupted(CheckerError):
     """The REPL was stopped before it answered this request, because of another request
     queued on it (a timeout, a crash, a cancel): not this request's fault; retry elsewhere."""
+
+
+class CheckerUnavailable(CheckerError):
+    """Every remote Lean server (lean.kimina_urls) failed for a bounded time, or refused us for
+    good (a rejected API key, a URL that is no Kimina server). Not a verdict: the run must stop
+    (it is resumable). The message is one line naming the URLs and why; never the key."""
+
+    def __init__(self, message: str, urls: tuple[str, ...] = ()) -> None:
+        self.urls = tuple(urls)
+        super().__init__(message)
 
 
 class RecordError(HarnessError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -126,3 +128,43 @@ def test_retired_keys_still_load_and_are_noted_once_each(monkeypatch, capsys):
     assert all(line.startswith("harness: note: ") for line in notes)
     assert sum("prover.transport" in line for line in notes) == 1
     assert sum("lean.pipeline_depth" in line for line in notes) == 1
+
+
+def test_kimina_backend_keys():
+    config = load_config()
+    assert config.lean.kimina_urls == [] and config.lean.kimina_api_key_env == "LEAN_SERVER_API_KEY"
+    one = load_config(None, ["lean.backend=kimina", "lean.kimina_urls=http://lean-1:8000/"])
+    assert one.lean.backend == "kimina" and one.lean.kimina_urls == ["http://lean-1:8000"]
+    several = load_config(None, ["lean.kimina_urls=http://a:8000, https://b.example.org"])
+    assert several.lean.kimina_urls == ["http://a:8000", "https://b.example.org"]
+    listed = load_config(None, {"lean": {"kimina_urls": ["http://a:8000", "http://a:8000/"]}})
+    assert listed.lean.kimina_urls == ["http://a:8000"]  # the same server once
+    assert load_config(None, ["lean.kimina_api_key_env=MY_KEY"]).lean.kimina_api_key_env == "MY_KEY"
+
+
+@pytest.mark.parametrize(
+    "value, says",
+    [
+        ("localhost:8000", "not an http:// or https:// URL"),
+        ("ftp://a:8000", "not an http:// or https:// URL"),
+        ("http://", "not an http:// or https:// URL"),
+        ("http://a:80000", "malformed port"),
+        ("http://user:secret@a:8000", "no credentials in the URL"),
+        ("http://a:8000/?key=1", "no ?query"),
+        ("[1, 2]", "lean.kimina_urls[0]: expected a URL"),
+        ("{a: 1}", "expected a URL or a list of URLs"),
+    ],
+)
+def test_kimina_urls_are_validated(value, says):
+    with pytest.raises(ConfigError, match=re.escape(says)) as caught:
+        load_config(None, [f"lean.kimina_urls={value}"])
+    assert str(caught.value).startswith("lean.kimina_urls")
+    assert "secret" not in str(caught.value)
+
+
+def test_kimina_key_is_never_in_the_config(monkeypatch):
+    monkeypatch.setenv("LEAN_SERVER_API_KEY", "sk-kimina-DISTINCTIVE")
+    config = load_config(None, ["lean.backend=kimina", "lean.kimina_urls=http://a:8000"])
+    assert "sk-kimina-DISTINCTIVE" not in yaml.safe_dump(config_to_dict(config))
+    with pytest.raises(ConfigError, match="expected one of repl, oneshot, kimina"):
+        load_config(None, ["lean.backend=remote"])

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,19 +215,190 @@ def _check_key(config: Config) -> Check:
     return Check("prover key", False, f"${name} is not set", f"export {name}=<your key>")
 
 
+# ---------------------------------------------------------------------------------------------
+# doctor, backend "kimina": the servers instead of a local toolchain (these contact the network)
+
+# The header the suites use; its imports must load on the server (the probes check they did).
+KIMINA_DOCTOR_HEADER = (
+    "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 400000\n\n"
+    "open BigOperators Real Nat Topology Rat\n\n"
+)
+KIMINA_DOCTOR_BODY = (
+    "#check Nat\n#check Real.pi\nexample : True := by aesop\n#eval Lean.versionString\n"
+)
+
+
+def _kimina_key_check(config: Config) -> Check:
+    name = config.lean.kimina_api_key_env
+    if os.environ.get(name):
+        return Check("kimina key", True, f"${name} is set (sent as a bearer token)")
+    return Check(
+        "kimina key",
+        True,
+        f"${name} is not set: no Authorization header (fine for servers without "
+        "LEAN_SERVER_API_KEY)",
+    )
+
+
+def _kimina_snippet(client: httpx.Client, url: str, timeout: float) -> tuple[str, dict]:
+    """POST the doctor's snippet to /api/check, or /verify where that answers 404: (route, result)."""
+    code = KIMINA_DOCTOR_HEADER + KIMINA_DOCTOR_BODY
+    seconds = max(1, int(timeout + 0.999))
+    read = httpx.Timeout(10.0, read=2 * seconds + 90.0)
+    response = client.post(
+        url + "/api/check",
+        json={
+            "snippets": [{"id": "doctor", "code": code}],
+            "timeout": seconds,
+            "debug": False,
+            "reuse": True,
+            "infotree": None,
+        },
+        timeout=read,
+    )
+    route = "/api/check"
+    if response.status_code == 404:
+        route = "/verify"
+        response = client.post(
+            url + route,
+            json={
+                "codes": [{"custom_id": "doctor", "proof": code}],
+                "timeout": seconds,
+                "infotree_type": None,
+                "disable_cache": False,
+            },
+            timeout=read,
+        )
+    if response.status_code != 200:
+        raise ValueError(f"HTTP {response.status_code} on {route}")
+    results = response.json().get("results")
+    if not isinstance(results, list) or len(results) != 1 or not isinstance(results[0], dict):
+        raise ValueError(f"malformed answer on {route}")
+    return route, results[0]
+
+
+def _kimina_server_checks(config: Config, url: str, key: str | None) -> Iterator[Check]:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    name = f"kimina {url}"
+    with httpx.Client(headers=headers, timeout=httpx.Timeout(5.0, connect=3.0)) as client:
+        try:
+            health = client.get(url + "/health")
+        except httpx.HTTPError as exc:
+            yield Check(
+                name,
+                False,
+                f"GET /health: unreachable ({exc.__class__.__name__})",
+                "start the server (docs/remote.md) or fix lean.kimina_urls",
+            )
+            return
+        try:
+            status = health.json().get("status") if health.status_code == 200 else None
+        except ValueError:
+            status = None
+        if status != "ok":
+            yield Check(
+                name,
+                False,
+                f'GET /health answered HTTP {health.status_code}, not {{"status": "ok"}}',
+                "is this a Kimina Lean Server? lean.kimina_urls takes its base URL",
+            )
+            return
+        yield Check(name, True, "GET /health: ok")
+        started = time.monotonic()
+        try:
+            route, result = _kimina_snippet(client, url, config.lean.timeout_s)
+        except (httpx.HTTPError, ValueError) as exc:
+            detail = str(exc) if isinstance(exc, ValueError) else exc.__class__.__name__
+            fix = (
+                f"check the key in ${config.lean.kimina_api_key_env}"
+                if "HTTP 401" in detail or "HTTP 403" in detail
+                else "see the server's log"
+            )
+            yield Check(f"{name} #check", False, f"snippet failed: {detail}", fix)
+            return
+    seconds = time.monotonic() - started
+    error = result.get("error")
+    response = result.get("response")
+    if error or not isinstance(response, dict):
+        yield Check(
+            f"{name} #check",
+            False,
+            f"snippet failed on {route}: {str(error or 'no response')[:200]}",
+            "see the server's log (a REPL out of memory needs LEAN_SERVER_MAX_REPL_MEM >= 12G)",
+        )
+        return
+    messages = [m for m in response.get("messages") or () if isinstance(m, dict)]
+    errors = [str(m.get("data", "")) for m in messages if m.get("severity") == "error"]
+    if errors:
+        yield Check(
+            f"{name} #check",
+            False,
+            f"`#check Nat` with the suites' header failed: {errors[0].splitlines()[0][:200]}",
+            "the server must have Mathlib and Aesop (its Docker image does)",
+        )
+        return
+    version = None
+    for m in messages:
+        text = str(m.get("data", "")).strip()
+        if m.get("severity") == "info" and text.startswith('"') and text[1:2].isdigit():
+            version = text.strip('"')
+    shown = f"Lean {version}" if version else "Lean version not reported"
+    yield Check(
+        f"{name} #check",
+        True,
+        f"`#check Nat` with the suites' header on {route}: OK in {seconds:.1f} s ({shown})",
+    )
+    wanted = read_toolchain(config.lean.project_dir)
+    if version and wanted != "unknown" and wanted.split(":")[-1].lstrip("v") != version:
+        yield Check(
+            f"{name} Lean",
+            False,
+            f"the server runs Lean {version}, {config.lean.project_dir} pins {wanted}",
+            "build the server with --build-arg LEAN_SERVER_LEAN_VERSION="
+            f"{wanted.split(':')[-1]} (docs/remote.md), or point lean.project_dir at a "
+            "project of the server's version",
+        )
+
+
+def _kimina_checks(config: Config) -> Iterator[Check]:
+    urls = list(config.lean.kimina_urls)
+    if not urls:
+        yield Check(
+            "kimina servers",
+            False,
+            "lean.backend is kimina but lean.kimina_urls is empty",
+            "--set lean.kimina_urls=http://HOST:8000 (docs/remote.md)",
+        )
+        return
+    yield Check(
+        "kimina servers",
+        True,
+        f"{len(urls)} URL(s); the next checks contact them over the network "
+        "(GET /health, then one `#check Nat` snippet each); local elan/lake checks skipped",
+    )
+    yield _kimina_key_check(config)
+    key = os.environ.get(config.lean.kimina_api_key_env) or None
+    for url in urls:
+        yield from _kimina_server_checks(config, url, key)
+
+
 def doctor_checks(config: Config) -> Iterator[Check]:
-    """Every check `harness doctor` prints, in order (each computed when reached)."""
+    """Every check `harness doctor` prints, in order (each computed when reached). With
+    `lean.backend: kimina` the servers are checked instead of the local toolchain."""
     yield _check_python()
-    yield _check_tool("elan", ["--version"], ELAN_INSTALL_HINT)
-    yield _check_tool(
-        "lake", ["--version"], "install elan (it provides lake), then `harness setup`"
-    )
-    yield _check_tool(
-        "lean", ["--version"], "install elan (it provides lean), then `harness setup`"
-    )
-    yield _check_toolchain(config)
-    yield _check_repl(config)
-    yield _check_mathlib(config)
+    if config.lean.backend == "kimina":
+        yield from _kimina_checks(config)
+    else:
+        yield _check_tool("elan", ["--version"], ELAN_INSTALL_HINT)
+        yield _check_tool(
+            "lake", ["--version"], "install elan (it provides lake), then `harness setup`"
+        )
+        yield _check_tool(
+            "lean", ["--version"], "install elan (it provides lean), then `harness setup`"
+        )
+        yield _check_toolchain(config)
+        yield _check_repl(config)
+        yield _check_mathlib(config)
     yield _check_endpoint(config)
     yield _check_key(config)
 
