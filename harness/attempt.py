@@ -147,6 +147,7 @@ def make_attempt(s: SampleRun, verdict: Verdict, config: Config, check_s: float 
         seed=p.seed,
         split=s.problem.split,
         native=verdict.native,
+        checked_by=verdict.checked_by,
         error=verdict.detail or answer.error,
         time=timestamp(),
         goals=list(verdict.goals),

@@ -80,9 +80,9 @@ def config_from_args(args: argparse.Namespace, extra: dict | None = None) -> Con
     overrides = list(getattr(args, "overrides", []) or [])
     config = load_config(path, overrides)
     if extra:
-        from harness.config import _merge, config_to_dict
+        from harness.config import config_to_dict, merge_dicts
 
-        config = load_config(None, _merge(config_to_dict(config), extra))
+        config = load_config(None, merge_dicts(config_to_dict(config), extra))
     return config
 
 

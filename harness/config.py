@@ -378,11 +378,12 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
     return nested
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def merge_dicts(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `extra` laid over it, section by section."""
     out = dict(base)
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = merge_dicts(out[key], value)
         else:
             out[key] = value
     return out
@@ -412,7 +413,7 @@ def load_config(
             raise ConfigError(f"{p}: expected a mapping of keys at the top level")
         data = loaded
     extra = overrides if isinstance(overrides, dict) else parse_overrides(overrides)
-    data = _merge(data, extra)
+    data = merge_dicts(data, extra)
     try:
         return _build(Config, data)
     except ConfigError as exc:

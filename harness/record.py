@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from harness.config import Config, config_diff, config_to_dict
+from harness.config import Config, config_diff, config_to_dict, merge_dicts
 from harness.errors import RecordError
 from harness.metrics import summarize
 from harness.types import Attempt, SuiteSource, Summary, VerdictKind
@@ -67,6 +67,8 @@ RESUMABLE_KEYS = frozenset(
         "prover.concurrency",
         "prover.transport",
         "lean.workers",
+        "lean.kimina_urls",
+        "lean.kimina_api_key_env",
         "lean.pipeline_depth",
         "lean.scratch_dir",
         "suites.cache_dir",
@@ -123,7 +125,9 @@ def write_atomic(path: str | os.PathLike[str], text: str | Iterable[str]) -> Non
 
 
 def comparable_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """config_diff without the keys a resumed run may change."""
+    """config_diff without the keys a resumed run may change. A key the old config lacks (it
+    was written before the key existed) counts as its default."""
+    old = merge_dicts(config_to_dict(Config()), old)
     return [line for line in config_diff(old, new) if line.split(":", 1)[0] not in RESUMABLE_KEYS]
 
 
@@ -182,6 +186,10 @@ class RunHeader:
     invocations: int = 0
     problems: list[CoveredProblem] = field(default_factory=list)
     merged_from: list[str] | None = None  # the shard directories of `harness merge`
+    checked_by: str | None = None  # "repl", "oneshot" or "kimina <urls>"
+    # how far a `proved` is confirmed: "fresh process" (a Lean process that never ran model
+    # text), or why not ("off: soundness.confirm false", "not done: remote checker")
+    confirmation: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

@@ -117,6 +117,8 @@ def default_out_dir(suite: str, shard: tuple[int, int] | None = None) -> Path:
 def _check_lean(config: Config) -> None:
     """Fail before any work when Lean cannot be started, naming what is missing."""
     lean = config.lean
+    if lean.backend == "kimina":
+        return  # Lean runs on the servers; an unreachable one stops the run at its first check
     project = Path(lean.project_dir)
     if not project.is_dir():
         raise PrerequisiteError(
@@ -144,6 +146,17 @@ def _check_lean(config: Config) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # The run
+
+
+def checked_by(config: Config) -> str:
+    lean = config.lean
+    return f"kimina {', '.join(lean.kimina_urls)}" if lean.backend == "kimina" else lean.backend
+
+
+def confirmation(config: Config) -> str:
+    if config.lean.backend == "kimina":
+        return "not done: remote checker (confirm with `harness recheck RUN_DIR`)"
+    return "none: the checking process's own audits"
 
 
 def _header(
@@ -176,6 +189,8 @@ def _header(
         wall_s=old.wall_s or 0.0,
         invocations=old.invocations + 1,
         problems=listed,
+        checked_by=checked_by(config),
+        confirmation=confirmation(config),
     )
 
 

@@ -229,6 +229,7 @@ class LeanJobResult:
     seconds: float = 0.0
     error: str | None = None  # for checker_error/timeout: what happened, in one line
     header_messages: tuple[LeanMessage, ...] = ()
+    checked_by: str | None = None  # a remote checker's URL ("kimina <url>"); None: local Lean
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,6 +249,7 @@ class Verdict:
     )
     goals: tuple[str, ...] = ()  # unsolved goals / sorry goals, when Lean gave them
     detail: str | None = None  # one line for infrastructure errors
+    checked_by: str | None = None  # a remote checker's URL ("kimina <url>"); None: local Lean
 
 
 @dataclass
@@ -282,6 +284,7 @@ class Attempt:
     infra_retries: int = 0  # prover_error/checker_error retries this round took before its verdict
     # the sample ended here though repair rounds remained (its conversation outgrew the context)
     ends_sample: bool = False
+    checked_by: str | None = None  # a remote checker's URL: not confirmed in a fresh process
 
     def __post_init__(self) -> None:
         if self.verdict.__class__ is not VerdictKind:

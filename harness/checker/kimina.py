@@ -67,7 +67,6 @@ from harness.types import CommandResult, LeanJob, LeanJobResult, LeanMessage, So
 
 __all__ = [
     "KiminaChecker",
-    "RemoteJobResult",
     "Snippet",
     "build_snippet",
     "kimina_header_lines",
@@ -92,13 +91,6 @@ UNAVAILABLE_AFTER_S = 20.0  # every server failing this long: CheckerUnavailable
 # body, each with `timeout`: the client waits for all of that, and a margin.
 SERVER_WAIT_S = 60.0
 READ_MARGIN_S = 30.0
-
-
-@dataclass(frozen=True)
-class RemoteJobResult(LeanJobResult):
-    """A `LeanJobResult` that says which server produced it ("kimina http://host:8000")."""
-
-    checked_by: str = ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,9 +487,9 @@ class KiminaChecker:
         busy_delay = BUSY_BASE_S
         attempt = 0
 
-        def failure(error: str, by: str = "") -> RemoteJobResult:
+        def failure(error: str, by: str = "") -> LeanJobResult:
             self.stats["checker_errors"] += 1
-            return RemoteJobResult(
+            return LeanJobResult(
                 outcome="checker_error",
                 seconds=time.monotonic() - started,
                 error=self._scrub(error),
@@ -633,7 +625,7 @@ class KiminaChecker:
         snippet: Snippet,
         server: _Server,
         started: float,
-    ) -> RemoteJobResult | None:
+    ) -> LeanJobResult | None:
         """A server's result -> the job's result; None when it is an error worth one retry."""
         by = f"kimina {server.url}"
         error = result.get("error")
@@ -642,7 +634,7 @@ class KiminaChecker:
             lowered = text.lower()
             if "timed out" in lowered and "header" not in lowered:
                 self.stats["timeouts"] += 1
-                return RemoteJobResult(
+                return LeanJobResult(
                     outcome="timeout",
                     seconds=time.monotonic() - started,
                     error=self._scrub(f"{server.url}: {text[:300]}"),
@@ -656,7 +648,7 @@ class KiminaChecker:
         seconds = result.get("time", response.get("time"))
         if not isinstance(seconds, int | float) or isinstance(seconds, bool):
             seconds = time.monotonic() - started
-        return RemoteJobResult(
+        return LeanJobResult(
             outcome="ok",
             commands=commands,
             audits=audits,

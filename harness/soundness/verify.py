@@ -20,7 +20,7 @@ import time
 
 from harness.checker.protocol import classify
 from harness.config import Config
-from harness.errors import CheckerError
+from harness.errors import CheckerError, CheckerUnavailable
 from harness.soundness.audit import (
     axioms_command,
     fidelity_command,
@@ -101,8 +101,16 @@ async def verify(
     spliced = splice(problem, candidate, answer_holes=config.suites.answer_holes)
     checked_file = spliced.file
 
+    checked_by = None
+
     def verdict(kind: VerdictKind, **kw) -> Verdict:
-        return Verdict(kind, seconds=time.perf_counter() - t0, checked_file=checked_file, **kw)
+        return Verdict(
+            kind,
+            seconds=time.perf_counter() - t0,
+            checked_file=checked_file,
+            checked_by=checked_by,
+            **kw,
+        )
 
     rejection = screen(
         screened_candidate(spliced, candidate), config.soundness, header=problem.header
@@ -118,8 +126,11 @@ async def verify(
 
     try:
         result = await checker.run(job)
+    except CheckerUnavailable:
+        raise  # no Lean to be had (every remote server down): the run stops, resumable
     except CheckerError as exc:
         return verdict(VerdictKind.CHECKER_ERROR, detail=str(exc))
+    checked_by = result.checked_by
     if result.outcome == "timeout":
         return verdict(VerdictKind.TIMEOUT, detail=result.error or "Lean timed out")
     if result.outcome != "ok":

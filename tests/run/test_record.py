@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from harness.config import load_config
 from harness.errors import RecordError
@@ -89,6 +90,15 @@ def test_a_sample_ended_early_is_in_the_index(tmp_path):
         rec.append(_a("p", 1, 1, "truncated"))  # the last line decides
     idx = rec.index()
     assert idx.last[("p", 0, 1)].ends_sample and not idx.last[("p", 1, 1)].ends_sample
+
+
+def test_a_config_written_before_a_key_existed_still_resumes(tmp_path):
+    rec = RunRecord(tmp_path)
+    rec.write_config(load_config())
+    old = yaml.safe_load(rec.config_path.read_text())
+    del old["soundness"]["allow_native_decide"]  # as if written before the key existed
+    rec.config_path.write_text(yaml.safe_dump(old))
+    rec.check_config(load_config())  # no "different config"
 
 
 def test_a_different_config_is_refused_naming_the_keys(tmp_path):
