@@ -8,21 +8,25 @@ audits run last, each in the environment the commands left, sent together (one r
 Two savings that change no answer: a job's first command (the suite's reference statement,
 the same for every sample of a problem) is elaborated once per process and its environment
 reused; and when the last command has errors the audits are not run (each comes back with
-`repl_error` "not run: ...", as from the one-shot backend). At most `lean.workers` processes
-exist; an idle process of another import block is evicted when a new block needs a slot.
+`repl_error` "not run: ...", as from the one-shot backend).
 
-Up to `lean.pipeline_depth` jobs use one process at once (when every process is busy): their
-requests are written as soon as they are ready and Lean answers them in order, so it finds the
-next one waiting the moment it finishes a reply instead of waiting for the harness to read it
-and decide. A job's time limit counts from when Lean reaches its request.
+`lean.workers` slots, each with at most one process and a task that runs one job at a time on
+it. Jobs wait in one line, first come first served whatever their import block: a slot that
+finishes a job takes the next in line at once (Lean does not wait for the job's caller to wake
+up), reusing its process if it has that job's imports, else replacing it. A job arriving when
+slots are idle goes to one whose process has its imports, else to an empty one, else to the
+one idle longest.
 
 Failure policy (the caller never sees a pass from a broken process):
-- wall-clock expiry (`job.timeout_s` or `lean.timeout_s`, Lean's time on the job's own
-  requests): the process group is killed and the slot freed → outcome "timeout";
+- wall-clock expiry (`job.timeout_s` or `lean.timeout_s`, counted from the job's first command:
+  a process's one-time import is not charged): the process group is killed → outcome "timeout";
 - EOF, non-zero exit, unparsable output: the process is discarded and the job retried once on a
   fresh process; a second failure → outcome "checker_error" with a one-line reason;
-- a job in line behind a job that timed out, crashed or was cancelled never reached Lean: it is
-  put back (on another process) without using up its retry;
+- imports that do not load (a failed probe) → "checker_error" for the job, at once for the jobs
+  in line with the same imports, and for every later one (the project does not change);
+- text UTF-8 cannot carry (a lone surrogate) → "checker_error"; nothing was sent;
+- a job cancelled while Lean works on it: its process is killed and discarded by the slot (not
+  by the cancelled task, which may be gone); cancelled while in line, it just leaves the line;
 - a process is replaced after `lean.recycle_after` checks (the REPL never frees environments).
 A REPL-level `{"message": ...}` reply to a command is an answer, not a crash: it is recorded as
 that command's `repl_error`, and the following commands run in the last environment Lean gave.
@@ -44,7 +48,7 @@ from harness.checker import protocol
 from harness.checker.process import ReplProcess, open_workspace
 from harness.checker.toolchain import project_versions
 from harness.config import Config
-from harness.errors import CheckerError, ReplCrashed, ReplInterrupted, ReplTimeout
+from harness.errors import CheckerError, ReplCrashed, ReplTimeout
 from harness.types import CommandResult, LeanJob, LeanJobResult, LeanMessage
 
 __all__ = ["ReplPool", "HeaderInvalid", "BASE_PROBE"]
@@ -53,9 +57,6 @@ __all__ = ["ReplPool", "HeaderInvalid", "BASE_PROBE"]
 BASE_PROBE = "#check Nat"
 # First-command results remembered per process: enough for the problems in flight at once.
 _FIRST_RESULTS_KEPT = 64
-# Times a job may be put back because another job stopped its process (each stop is some
-# other job's timeout or crash, so this only bounds a pathological run).
-_INTERRUPTIONS_MAX = 8
 
 
 class HeaderInvalid(CheckerError):
@@ -68,23 +69,38 @@ class HeaderInvalid(CheckerError):
 
 @dataclass
 class _Worker:
+    """One process (started by the first job it serves) and what it has cached."""
+
     key: tuple[str, ...]
     process: ReplProcess
-    jobs: int = 1  # jobs using the process now (at most lean.pipeline_depth)
-    retiring: bool = False  # takes no new job; closed when its last job leaves
     ready: bool = False
-    preparing: bool = False
-    setup: asyncio.Lock = field(default_factory=asyncio.Lock)
     base_env: int | None = None
     # non-import header text -> (env id, messages Lean gave for it, in header coordinates)
     header_envs: dict[str, tuple[int | None, tuple[LeanMessage, ...]]] = field(default_factory=dict)
+    # (env, text) of a job's first command -> Lean's reply to it, oldest first (see _run_on)
+    first_results: dict[tuple[int | None, str], CommandResult] = field(default_factory=dict)
     checks: int = 0
+
+
+@dataclass
+class _Pending:
+    """A job in line or running, and where its caller waits for the result."""
+
+    job: LeanJob
+    parts: protocol.HeaderParts
+    result: asyncio.Future[LeanJobResult]
+    queued_at: float
+    slot: _Slot | None = None  # while a slot runs it
+
+
+@dataclass
+class _Slot:
+    """A place for one process, and the task that runs jobs on it (see ReplPool._drive)."""
+
+    worker: _Worker | None = None
+    task: asyncio.Task[None] | None = None
+    wake: asyncio.Future[_Pending] | None = None  # while idle: gets the next job
     last_used: float = 0.0
-    # (env, text) of a job's first command -> its result (a future while Lean works on it, so
-    # a job queued behind waits for it instead of sending it again), oldest first (see _run_on)
-    first_results: dict[tuple[int | None, str], asyncio.Future[CommandResult]] = field(
-        default_factory=dict
-    )
 
 
 def _modules(import_lines: tuple[str, ...]) -> list[str]:
@@ -102,6 +118,17 @@ def _first_problem(result: CommandResult) -> str:
     return "no error text"
 
 
+def _settle(pending: _Pending, result: LeanJobResult) -> None:
+    if not pending.result.done():  # else its caller was cancelled
+        pending.result.set_result(result)
+
+
+def _close_under(pending: _Pending) -> None:
+    """Tell a job's caller the pool was closed before its job was done."""
+    if not pending.result.done():
+        pending.result.set_exception(CheckerError("the Lean checker is closed"))
+
+
 class ReplPool:
     """The "repl" backend of `open_checker`. Use as `async with ReplPool(config) as pool`."""
 
@@ -109,8 +136,9 @@ class ReplPool:
         self.config = config
         self.lean = config.lean
         self.project_dir = Path(self.lean.project_dir).resolve()
-        self._workers: list[_Worker] = []
-        self._cond = asyncio.Condition()
+        self._slots: list[_Slot] = []  # lean.workers of them, made by the first job
+        self._line: collections.deque[_Pending] = collections.deque()  # oldest first
+        self._idle: list[_Slot] = []  # slots waiting for a job (only while the line is empty)
         self._names = itertools.count(1)
         self._scratch: Path | None = None
         self._own_scratch = False
@@ -118,15 +146,12 @@ class ReplPool:
         # import blocks whose probe failed: the project does not change during a run, so later
         # jobs fail at once instead of paying for the import again
         self._invalid: dict[tuple[str, ...], HeaderInvalid] = {}
-        # tasks waiting in _acquire, per (import block, fresh) (see _release)
-        self._waiting: collections.Counter[tuple[tuple[str, ...], bool]] = collections.Counter()
         self.stats: dict[str, Any] = {
             "backend": "repl",
             "checks": 0,
             "timeouts": 0,
             "crashes": 0,
             "retries": 0,
-            "interruptions": 0,
             "checker_errors": 0,
             "processes_started": 0,
             "imports": 0,
@@ -143,13 +168,17 @@ class ReplPool:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Kill and reap every process. The pool cannot be used afterwards."""
+        """Stop the slots, kill and reap every process. The pool cannot be used afterwards."""
         self._closed = True
-        async with self._cond:
-            workers, self._workers = self._workers, []
-            self._cond.notify_all()
-        for worker in workers:
-            await worker.process.close()
+        tasks = [slot.task for slot in self._slots if slot.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        while self._line:
+            _close_under(self._line.popleft())
+        for slot in self._slots:
+            if slot.worker is not None:
+                await slot.worker.process.close()
         if self._own_scratch and self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
@@ -159,9 +188,81 @@ class ReplPool:
     @property
     def pids(self) -> list[int]:
         """Process ids of the live REPL processes (for tests and diagnostics)."""
-        return [w.process.pid for w in self._workers if w.process.pid is not None]
+        workers = [slot.worker for slot in self._slots if slot.worker is not None]
+        return [w.process.pid for w in workers if w.process.pid is not None]
 
-    # -- slots ----------------------------------------------------------------------------------
+    # -- the line and the slots -------------------------------------------------------------------
+
+    async def run(self, job: LeanJob) -> LeanJobResult:
+        """Check one job; never raises for Lean's or the process's failures (see module doc)."""
+        parts = protocol.split_header(job.header)
+        self.stats["checks"] += 1
+        known_bad = self._invalid.get(parts.imports)
+        if known_bad is not None:
+            return self._bad_header(known_bad)
+        if self._closed:
+            raise CheckerError("the Lean checker is closed")
+        if not self._slots:
+            self._slots = [_Slot() for _ in range(max(1, self.lean.workers))]
+            for slot in self._slots:
+                slot.task = asyncio.create_task(self._drive(slot))
+        loop = asyncio.get_running_loop()
+        pending = _Pending(job, parts, loop.create_future(), time.monotonic())
+        if self._idle:  # then nobody is in line
+            slot = min(self._idle, key=lambda s: self._preference(s, parts.imports))
+            self._idle.remove(slot)
+            assert slot.wake is not None
+            slot.wake.set_result(pending)
+            slot.wake = None
+        else:
+            self._line.append(pending)
+        try:
+            return await pending.result
+        except asyncio.CancelledError:
+            if pending.result.cancelled():  # else it had its result already
+                if pending.slot is not None and pending.slot.worker is not None:
+                    # Lean is working on it and nobody will read the answer: the slot discards
+                    # the process when the kill reaches it (this task may not live to do so).
+                    pending.slot.worker.process.kill()
+                elif pending in self._line:
+                    self._line.remove(pending)
+            raise
+
+    @staticmethod
+    def _preference(slot: _Slot, key: tuple[str, ...]) -> tuple[int, float]:
+        """Idle slots for a job of `key`, best first: a process with these imports; no process;
+        the process idle longest."""
+        worker = slot.worker
+        if worker is not None and worker.key == key:
+            return (0, 0.0)
+        return (1, 0.0) if worker is None else (2, slot.last_used)
+
+    async def _drive(self, slot: _Slot) -> None:
+        """The slot's task: run the job first in line, or wait for one, for ever."""
+        while True:
+            if self._line:
+                pending = self._line.popleft()
+            else:
+                wake = slot.wake = asyncio.get_running_loop().create_future()
+                self._idle.append(slot)
+                try:
+                    pending = await wake
+                except asyncio.CancelledError:  # the pool is closing
+                    if wake.done() and not wake.cancelled():
+                        _close_under(wake.result())
+                    raise
+            pending.slot = slot
+            try:
+                await self._serve(slot, pending)
+            except Exception as exc:  # a bug: the job's caller sees it; the slot goes on
+                if not pending.result.done():
+                    pending.result.set_exception(exc)
+                with contextlib.suppress(Exception):
+                    await self._discard(slot)
+            finally:
+                pending.slot = None
+                slot.last_used = time.monotonic()
+                _close_under(pending)  # if the pool was closed before it was settled
 
     def _new_worker(self, key: tuple[str, ...]) -> _Worker:
         assert self._scratch is not None
@@ -175,104 +276,97 @@ class ReplPool:
             env_withhold=(self.config.prover.api_key_env,),
             name=f"repl-{next(self._names)}",
         )
-        worker = _Worker(key=key, process=process)
-        self._workers.append(worker)
-        self.stats["max_processes"] = max(self.stats["max_processes"], len(self._workers))
-        return worker
+        return _Worker(key=key, process=process)
 
-    async def _acquire(self, key: tuple[str, ...], fresh: bool) -> _Worker:
-        """A process for `key`: an idle one, else a new one while there are free slots, else a
-        place in line on a busy one (`lean.pipeline_depth`), else evict an idle process of
-        another import block. `fresh`: a new process only (a retry after a crash)."""
-        depth = self.lean.pipeline_depth
-        async with self._cond:
-            while True:
-                if self._closed:
-                    raise CheckerError("the Lean checker is closed")
-                if key in self._invalid:  # found bad while this job waited
-                    raise self._invalid[key]
-                # while a waiter only an idle process can serve (another import block, a fresh
-                # retry) waits, no job queues behind a busy process, so one drains
-                need_idle = self._someone_needs_idle(key)
-                if not fresh:
-                    usable = [
-                        w
-                        for w in self._workers
-                        if w.key == key
-                        and w.jobs < depth
-                        and not w.retiring
-                        # jobs in line count toward lean.recycle_after too
-                        and w.checks + w.jobs < self.lean.recycle_after
-                    ]
-                    best = min(usable, key=lambda w: w.jobs, default=None)
-                    # a job in line waits for the one ahead: an idle or new process is better
-                    if best is not None and (
-                        best.jobs == 0
-                        or (len(self._workers) >= self.lean.workers and not need_idle)
-                    ):
-                        best.jobs += 1
-                        return best
-                if len(self._workers) < self.lean.workers:
-                    return self._new_worker(key)
-                idle = [
-                    w
-                    for w in self._workers
-                    if w.jobs == 0 and not w.retiring and (fresh or w.key != key)
-                ]
-                if idle:
-                    victim = min(idle, key=lambda w: w.last_used)
-                    self._workers.remove(victim)
-                    await victim.process.close()
-                    return self._new_worker(key)
-                self._waiting[(key, fresh)] += 1
-                try:
-                    await self._cond.wait()
-                except asyncio.CancelledError:
-                    # Pass on a wake-up this waiter may have consumed (3.11 drops it).
-                    self._cond.notify(1)
-                    raise
-                finally:
-                    self._waiting[(key, fresh)] -= 1
+    async def _discard(self, slot: _Slot) -> None:
+        """Close the slot's process (before another can start in the slot: never more than
+        lean.workers alive)."""
+        if slot.worker is not None:
+            await slot.worker.process.close()
+            slot.worker = None
 
-    async def _discard(self, worker: _Worker) -> None:
-        """Release and close a process whose state is unknown. Shielded: a cancel arriving
-        meanwhile must not leave it in the pool half-closed, holding its slot for ever."""
-        await asyncio.shield(self._release(worker, discard=True))
+    def _bad_header(self, exc: HeaderInvalid) -> LeanJobResult:
+        self.stats["checker_errors"] += 1
+        return LeanJobResult(outcome="checker_error", error=str(exc), header_messages=exc.messages)
 
-    def _someone_needs_idle(self, key: tuple[str, ...]) -> bool:
-        """Whether a waiter could use only an idle process, not a place in line on `key`'s."""
-        return sum(self._waiting.values()) > self._waiting[(key, False)]
+    def _header_invalid(self, key: tuple[str, ...], exc: HeaderInvalid) -> None:
+        """Remember that `key`'s imports do not load, and tell the jobs in line with them."""
+        self._invalid[key] = exc
+        for pending in [p for p in self._line if p.parts.imports == key]:
+            self._line.remove(pending)
+            _settle(pending, self._bad_header(exc))
 
-    async def _release(self, worker: _Worker, discard: bool) -> None:
-        worker.last_used = time.monotonic()
-        async with self._cond:
-            worker.jobs -= 1
-            if discard or worker.checks >= self.lean.recycle_after:
-                worker.retiring = True
-            closing = worker.retiring and worker.jobs == 0
-            if not closing:
-                # An idle process serves any waiter (reuse, or evict and replace); a place in
-                # line on a busy one only a waiter for its imports: wake them all only if one of
-                # another import block could take the wake-up and leave the place unused.
-                inline = self._waiting[(worker.key, False)]
-                if worker.jobs == 0 or inline == sum(self._waiting.values()):
-                    self._cond.notify(1)
-                else:
-                    self._cond.notify_all()
+    async def _serve(self, slot: _Slot, pending: _Pending) -> None:
+        """Run one job on the slot and settle its result."""
+        job, key = pending.job, pending.parts.imports
+        timeout = job.timeout_s or self.lean.timeout_s
+        started = time.monotonic()
+        crashes = 0
+        while not pending.result.done():  # else cancelled: nothing to do
+            known_bad = self._invalid.get(key)
+            if known_bad is not None:
+                _settle(pending, self._bad_header(known_bad))
                 return
-        # Closed before its slot is given up: never more than lean.workers processes alive.
-        await worker.process.close()
-        async with self._cond:
-            if worker in self._workers:
-                self._workers.remove(worker)
-            self._cond.notify_all()
+            worker = slot.worker
+            if worker is not None and (
+                worker.key != key or (worker.process.pid is not None and not worker.process.alive)
+            ):
+                await self._discard(slot)  # another import block's, or dead (killed, crashed)
+            if slot.worker is None:
+                slot.worker = self._new_worker(key)
+                live = sum(s.worker is not None for s in self._slots)
+                self.stats["max_processes"] = max(self.stats["max_processes"], live)
+            worker = slot.worker
+            try:
+                result = await self._run_on(worker, pending.parts, job, timeout)
+            except ReplTimeout as exc:
+                await self._discard(slot)
+                self.stats["timeouts"] += 1
+                outcome, error = "timeout", str(exc)
+            except HeaderInvalid as exc:
+                await self._discard(slot)
+                self._header_invalid(key, exc)
+                continue  # reported as known bad
+            except UnicodeEncodeError as exc:
+                # Nothing was sent: a ready process is as it was (one that had not finished its
+                # import goes). Lean reads UTF-8 only, and a lone surrogate (which json.loads
+                # accepts in a suite or an answer) has no encoding.
+                if not worker.ready:
+                    await self._discard(slot)
+                bad = exc.object[exc.start : exc.end]
+                outcome, error = (
+                    "checker_error",
+                    (
+                        f"the text cannot be sent to Lean: {bad!r} is a lone surrogate, "
+                        "not a character (UTF-8 has no encoding for it)"
+                    ),
+                )
+            except ReplCrashed as exc:
+                await self._discard(slot)
+                if pending.result.done():
+                    return  # cancelled: the kill was its caller's
+                self.stats["crashes"] += 1
+                crashes += 1
+                if crashes == 1:
+                    self.stats["retries"] += 1
+                    continue
+                outcome, error = "checker_error", f"{exc} (also after a retry on a fresh process)"
+            else:
+                _settle(pending, result)
+                if worker.checks >= self.lean.recycle_after:
+                    await self._discard(slot)
+                return
+            if outcome == "checker_error":
+                self.stats["checker_errors"] += 1
+            elapsed = time.monotonic() - started
+            _settle(pending, LeanJobResult(outcome=outcome, seconds=elapsed, error=error))
+            return
 
     # -- preparing a process ----------------------------------------------------------------------
 
     async def _prepare(self, worker: _Worker) -> None:
         """Start the process, import once, and prove the imports loaded."""
         process = worker.process
-        worker.preparing = True
         await process.start()
         self.stats["processes_started"] += 1
         self.stats["imports"] += 1
@@ -340,23 +434,18 @@ class ReplPool:
     async def _run_on(
         self, worker: _Worker, parts: protocol.HeaderParts, job: LeanJob, timeout: float
     ) -> LeanJobResult:
-        async with worker.setup:  # one job prepares a process; a job in line waits for it
-            if not worker.ready:
-                if worker.preparing:  # the job that prepared it failed: it is gone
-                    raise ReplInterrupted("the REPL failed to start for another job")
-                await self._prepare(worker)
-            env, header_messages = await self._header_env(worker, parts)
-        # The check's time limit counts Lean's time on this job's own requests: neither a
-        # process's one-time import nor the time spent in line behind another job is charged.
-        spent = 0.0
+        if not worker.ready:
+            await self._prepare(worker)
+        env, header_messages = await self._header_env(worker, parts)
+        # The time limit counts from the job's first command: a process's one-time import and
+        # header are not charged to the proof that happens to come first.
         process = worker.process
+        started = time.monotonic()
+        deadline = started + timeout
 
         async def send(texts: list[str], env: int | None) -> list[dict[str, Any]]:
-            nonlocal spent
             objs = [protocol.encode_command(text, env) for text in texts]
-            replies, seconds = await process.exchange(objs, timeout - spent)
-            spent += seconds
-            return replies
+            return await process.exchange(objs, deadline - time.monotonic())
 
         first, *rest = job.commands or ("",)
         commands: list[CommandResult] = []
@@ -365,25 +454,13 @@ class ReplPool:
             # problem; in one environment the same text gives the same result and a new,
             # immutable environment, so it is elaborated once per process and reused.
             key = (env, first)
-            pending = worker.first_results.get(key)
-            if pending is None:
-                pending = asyncio.get_running_loop().create_future()
-                worker.first_results[key] = pending
-                if len(worker.first_results) > _FIRST_RESULTS_KEPT:
-                    del worker.first_results[next(iter(worker.first_results))]
-                try:
-                    cached = protocol.decode_reply((await send([first], env))[0])
-                except BaseException:
-                    worker.first_results.pop(key, None)
-                    pending.set_exception(ReplInterrupted("the REPL failed on another job"))
-                    pending.exception()  # retrieved: no "never retrieved" warning without waiters
-                    raise
-                if cached.env is None or cached.repl_error is not None:
-                    worker.first_results.pop(key, None)  # not reusable; the waiters may use it
-                pending.set_result(cached)
-            else:
-                # shield: a cancel of this job must not cancel the job computing it
-                cached = await asyncio.shield(pending)
+            cached = worker.first_results.get(key)
+            if cached is None:
+                cached = protocol.decode_reply((await send([first], env))[0])
+                if cached.env is not None and cached.repl_error is None:
+                    worker.first_results[key] = cached
+                    if len(worker.first_results) > _FIRST_RESULTS_KEPT:
+                        del worker.first_results[next(iter(worker.first_results))]
             commands.append(cached)
             if cached.env is not None:
                 env = cached.env
@@ -407,89 +484,6 @@ class ReplPool:
             outcome="ok",
             commands=tuple(commands),
             audits=tuple(audits),
-            seconds=spent,
+            seconds=time.monotonic() - started,
             header_messages=header_messages,
-        )
-
-    async def run(self, job: LeanJob) -> LeanJobResult:
-        """Check one job; never raises for Lean's or the process's failures (see module doc)."""
-        started = time.monotonic()
-        parts = protocol.split_header(job.header)
-        timeout = job.timeout_s or self.lean.timeout_s
-        self.stats["checks"] += 1
-        failure = ""
-        crashes = interruptions = 0
-        while True:
-            known_bad = self._invalid.get(parts.imports)
-            if known_bad is not None:
-                self.stats["checker_errors"] += 1
-                return LeanJobResult(
-                    outcome="checker_error",
-                    error=str(known_bad),
-                    header_messages=known_bad.messages,
-                )
-            try:
-                worker = await self._acquire(parts.imports, fresh=crashes > 0)
-            except HeaderInvalid:
-                continue  # found bad while this job waited: reported above
-            try:
-                result = await self._run_on(worker, parts, job, timeout)
-            except ReplTimeout as exc:
-                await self._discard(worker)
-                self.stats["timeouts"] += 1
-                return LeanJobResult(
-                    outcome="timeout", seconds=time.monotonic() - started, error=str(exc)
-                )
-            except HeaderInvalid as exc:
-                self._invalid[parts.imports] = exc  # before a waiter can wake
-                await self._discard(worker)
-                continue  # reported as above
-            except ReplInterrupted as exc:
-                # Another job's timeout or crash stopped the process before Lean reached this
-                # one: not this job's failure, so it does not use up its retry.
-                await self._discard(worker)
-                self.stats["interruptions"] += 1
-                interruptions += 1
-                if interruptions <= _INTERRUPTIONS_MAX:
-                    continue
-                failure = f"{exc} ({interruptions} times)"
-                break
-            except UnicodeEncodeError as exc:
-                # Nothing was sent: the process is as it was. Lean reads UTF-8 only, and a lone
-                # surrogate (which json.loads accepts in a suite or an answer) has no encoding.
-                await self._release(worker, discard=False)
-                self.stats["checker_errors"] += 1
-                bad = exc.object[exc.start : exc.end]
-                return LeanJobResult(
-                    outcome="checker_error",
-                    seconds=time.monotonic() - started,
-                    error=f"the text cannot be sent to Lean: {bad!r} is a lone surrogate, "
-                    "not a character (UTF-8 has no encoding for it)",
-                )
-            except ReplCrashed as exc:
-                await self._discard(worker)
-                self.stats["crashes"] += 1
-                failure = str(exc)
-                crashes += 1
-                if crashes == 1:
-                    self.stats["retries"] += 1
-                    continue
-                failure += " (also after a retry on a fresh process)"
-                break
-            except BaseException:
-                # Cancelled mid-request: the process state is unknown, so it goes.
-                with contextlib.suppress(Exception):
-                    await self._discard(worker)
-                raise
-            await self._release(worker, discard=False)
-            if self.lean.pipeline_depth == 1 or self._someone_needs_idle(parts.imports):
-                # Let a check waiting for this process send its job first: otherwise this task
-                # goes on to its verdict and to its next job, which would take the process back
-                # (with depth 1 it sits idle meanwhile; deeper, another import block's job
-                # waiting for an idle process would wait for ever).
-                await asyncio.sleep(0)
-            return result
-        self.stats["checker_errors"] += 1
-        return LeanJobResult(
-            outcome="checker_error", seconds=time.monotonic() - started, error=failure
         )

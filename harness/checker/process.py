@@ -22,7 +22,7 @@ from typing import Any
 
 from harness.checker import protocol
 from harness.config import LeanConfig
-from harness.errors import CheckerError, ReplCrashed, ReplInterrupted, ReplTimeout
+from harness.errors import CheckerError, ReplCrashed, ReplTimeout
 
 __all__ = ["ReplProcess", "lean_environment", "limits_preexec", "kill_group", "ENV_ALLOW"]
 
@@ -111,7 +111,10 @@ def kill_group(pid: int) -> None:
 
 
 class ReplProcess:
-    """A running REPL. Use `await start()`, `await request(obj, timeout)`, `await close()`."""
+    """A running REPL. Use `await start()`, `await request(obj, timeout)`, `await close()`.
+
+    One caller at a time: a request is written, its reply read, and only then may the next
+    request be made (the pool gives each process to one job at a time)."""
 
     def __init__(
         self,
@@ -138,8 +141,7 @@ class ReplProcess:
         self._proc: asyncio.subprocess.Process | None = None
         self._stderr_path = self.scratch / f"{name}.stderr"
         self._closed = False
-        # resolves when the last caller in line has read its replies (True) or failed (False)
-        self._tail: asyncio.Future[bool] | None = None
+        self._busy = False
 
     @property
     def pid(self) -> int | None:
@@ -172,54 +174,30 @@ class ReplProcess:
 
     async def request(self, obj: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request and return the parsed reply. Failures as `exchange`."""
-        return (await self.exchange((obj,), timeout))[0][0]
-
-    async def requests_pipelined(
-        self, objs: Sequence[dict[str, Any]], timeout: float
-    ) -> list[dict[str, Any]]:
-        """Several independent requests (e.g. audits that all run in one known environment)
-        in one round trip; their replies in order. Failures as `exchange`."""
-        return (await self.exchange(objs, timeout))[0]
+        return (await self.exchange((obj,), timeout))[0]
 
     async def exchange(
         self, objs: Sequence[dict[str, Any]], timeout: float
-    ) -> tuple[list[dict[str, Any]], float]:
-        """Write `objs` now, read their replies when Lean reaches them; return the replies and
-        the seconds Lean spent on them.
+    ) -> list[dict[str, Any]]:
+        """Write `objs` (independent requests, e.g. audits that all run in one known
+        environment: one round trip for all) and return their replies, in order.
 
-        Several tasks may call this at once: the REPL answers its input in order, so requests
-        are written at once (Lean finds the next one waiting the moment it finishes a reply)
-        and each caller reads its replies after the previous caller has read its own. The
-        `timeout` starts when Lean can start on `objs` (the previous caller's last reply), so
-        waiting in line is not charged. On expiry the process is killed and ReplTimeout raised;
-        on EOF or unparsable output, ReplCrashed; callers still in line when the process is
-        stopped (expiry, crash, a cancelled caller) get ReplInterrupted. Text that UTF-8 cannot
-        encode (a lone surrogate) raises UnicodeEncodeError before anything is sent."""
-        # before taking a place in line: text UTF-8 cannot carry raises UnicodeEncodeError here,
-        # with nothing written and the process untouched
+        Within `timeout` seconds, or the process is killed and ReplTimeout raised; on EOF or
+        unparsable output, ReplCrashed (the process is closed). A cancel after the requests
+        were written kills the process: their replies would go to the next request. Text UTF-8
+        cannot encode (a lone surrogate) raises UnicodeEncodeError with nothing sent."""
+        # first: a lone surrogate raises here, with nothing written and the process untouched
         data = "".join(map(protocol.frame, objs)).encode("utf-8")
-        previous, mine = self._tail, asyncio.get_running_loop().create_future()
-        self._tail = mine
-        written = finished = False
+        if self._busy:
+            raise RuntimeError(f"{self.name}: a request is already in progress")
+        if not self.alive:
+            raise ReplCrashed(self._exit_description("the REPL is not running"))
+        assert self._proc is not None and self._proc.stdin is not None
+        self._busy = True
+        self.requests += len(objs)
         try:
-            if self._closed:
-                raise ReplInterrupted("the REPL was stopped for another request")
-            if not self.alive:
-                if previous is not None and not (previous.done() and previous.result()):
-                    # it died under a request ahead, whose caller has not read the EOF yet
-                    raise ReplInterrupted("the REPL stopped under an earlier request")
-                raise ReplCrashed(self._exit_description("the REPL is not running"))
-            assert self._proc is not None and self._proc.stdin is not None
-            self.requests += len(objs)
             self._proc.stdin.write(data)
-            written = True
-            if previous is not None:
-                # shield: a cancel of this caller must not cancel the previous caller's future
-                ahead_ok = previous.result() if previous.done() else await asyncio.shield(previous)
-                if not ahead_ok:
-                    raise ReplInterrupted("the REPL was stopped for an earlier request")
-            started = time.monotonic()
-            # asyncio.timeout rather than wait_for: 3.11's wait_for runs the exchange in another
+            # asyncio.timeout rather than wait_for: 3.11's wait_for runs the request in another
             # task and can swallow a cancellation that races with its result (gh-86296); a
             # cancelled caller must always see CancelledError.
             async with asyncio.timeout(max(timeout, 0.001)):
@@ -227,10 +205,8 @@ class ReplProcess:
                     await self._proc.stdin.drain()
                 except (BrokenPipeError, ConnectionResetError) as exc:
                     await self._reap_quietly()
-                    raise self._lost("the REPL closed its input") from exc
-                replies = [await self._read_reply() for _ in objs]
-            finished = True
-            return replies, time.monotonic() - started
+                    raise ReplCrashed(self._exit_description("the REPL closed its input")) from exc
+                return [await self._read_reply() for _ in objs]
         except TimeoutError:
             await self.close()
             raise ReplTimeout(f"Lean did not answer within {timeout:.0f} s") from None
@@ -238,25 +214,19 @@ class ReplProcess:
             await self.close()
             raise
         except BaseException:
-            # Cancelled (or interrupted) with requests written and their replies unread: the
-            # next reader would get them, so the process cannot go on.
-            if written:
-                self._abandon()
+            # Cancelled with requests written and their replies unread: the next reader would
+            # get them, so the process cannot go on.
+            self.kill()
             raise
         finally:
-            mine.set_result(finished)
+            self._busy = False
 
-    def _abandon(self) -> None:
-        """Stop the process now, without waiting (`close()` reaps it)."""
+    def kill(self) -> None:
+        """Stop the process now, without waiting (`close()` reaps it). A request waiting for
+        its reply gets ReplCrashed."""
         self._closed = True
         if self._proc is not None and self._proc.returncode is None:
             kill_group(self._proc.pid)
-
-    def _lost(self, what: str) -> CheckerError:
-        """The error for a process that stopped under this request: our own doing, or a crash."""
-        if self._closed:
-            return ReplInterrupted("the REPL was stopped for another request")
-        return ReplCrashed(self._exit_description(what))
 
     async def _read_reply(self) -> dict[str, Any]:
         """One reply: its text up to the blank line that ends it, read in one piece (the
@@ -269,7 +239,7 @@ class ReplProcess:
             except asyncio.IncompleteReadError as exc:  # EOF
                 await self._reap_quietly()
                 partial = " after a partial reply" if exc.partial.strip() else ""
-                raise self._lost(f"the REPL exited{partial}") from None
+                raise ReplCrashed(self._exit_description(f"the REPL exited{partial}")) from None
             except (ValueError, asyncio.LimitOverrunError) as exc:
                 raise ReplCrashed("the REPL wrote a reply longer than 64 MiB") from exc
             if raw.strip():
