@@ -46,7 +46,16 @@ from __future__ import annotations
 import re
 import textwrap
 
-from harness.lean_text import DOC, Declaration, code_tokens, declarations, ident_parts, tokenize
+from harness.lean_text import (
+    COMMAND_KEYWORDS,
+    DOC,
+    MODIFIERS,
+    Declaration,
+    code_tokens,
+    declarations,
+    ident_parts,
+    tokenize,
+)
 from harness.types import Candidate, NoProof
 
 __all__ = ["extract_proof"]
@@ -181,6 +190,9 @@ def _from_code(code: str, theorem_name: str | None, note: str) -> Candidate | No
 
 def _starts_with_command(code: str) -> bool:
     """The first thing in `code` past comments is a command (or its doc comment) at column 0."""
+    word = code.lstrip().split(maxsplit=1)[0] if code.strip() else ""
+    if word[:1].isalpha() and word not in COMMAND_KEYWORDS and word not in MODIFIERS:
+        return False  # prose (most chat answers): not worth reading as Lean
     first = next((t for t in tokenize(code) if t.is_code or t.kind == DOC), None)
     decls = declarations(code)
     return first is not None and first.col == 0 and bool(decls) and decls[0].start == first.start

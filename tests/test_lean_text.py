@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 
 import pytest
 
 from harness.lean_text import (
+    _Lexer,
     code_tokens,
     declarations,
     ident_parts,
@@ -205,12 +207,28 @@ def _shared_texts():
                 yield from (v for v in record.values() if isinstance(v, str))
 
 
+def _both_readings(text: str) -> tuple[_Lexer, _Lexer]:
+    fast, slow = _Lexer(text), _Lexer(text)
+    fast.run()
+    slow.run(fast=False)
+    return fast, slow
+
+
 def test_every_answer_and_suite_file_in_shared_reads_without_an_exception():
     count = 0
     for text in _shared_texts():
-        tokenize(text)
-        lex_problems(text)
+        fast, slow = _both_readings(text)
+        assert (fast.tokens, fast.problems) == (slow.tokens, slow.problems), text[:200]
         declarations(text)
         parse_header(text)
         count += 1
     assert count > 18_000
+
+
+def test_the_fast_reading_is_the_character_by_character_one_on_random_text():
+    rng = random.Random(11)
+    alphabet = list("ab1 \n.'\"#r-/{}()[]:=<>|_!?«»xe0₁ℝλ\t\\`@≤⟨∑⁻¹")
+    for _ in range(50_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+        fast, slow = _both_readings(text)
+        assert (fast.tokens, fast.problems) == (slow.tokens, slow.problems), repr(text)
