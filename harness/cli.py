@@ -323,21 +323,41 @@ def _add_report_command(sub: argparse._SubParsersAction) -> None:
         help="write a run's report (or compare several runs: mean ± std of pass@k)",
         description=(
             "With one DIR: (re)write DIR/report.md and DIR/report.html from the record. With "
-            "several: print the runs side by side, pass@k as mean ± std over them."
+            "several: print the runs side by side, pass@k as mean ± std over them, and which "
+            "run proved which problem; --format csv|json exports per-problem rows and pass@k "
+            "per run instead."
         ),
     )
     p.add_argument("dirs", nargs="+", metavar="DIR", help="run directories")
-    p.add_argument("--out", metavar="FILE", help="also write the comparison to FILE (.md or .html)")
+    p.add_argument(
+        "--out", metavar="FILE", help="also write the comparison to FILE (.md, .html, .csv, .json)"
+    )
+    p.add_argument(
+        "--format",
+        choices=_REPORT_FORMATS,
+        help="the comparison's format (default: from --out's suffix, else md); csv and json "
+        "give per-problem rows and pass@k per run, on stdout without --out",
+    )
     p.set_defaults(handler=_report_command)
+
+
+_REPORT_FORMATS = ("md", "html", "csv", "json")
 
 
 def _report_command(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from harness.record import write_atomic
-    from harness.report import compare_runs, compare_runs_html, load_run, write_reports
+    from harness.report import (
+        compare_runs,
+        compare_runs_html,
+        export_csv,
+        export_json,
+        load_run,
+        write_reports,
+    )
 
-    if len(args.dirs) == 1 and not args.out:
+    if len(args.dirs) == 1 and not args.out and not args.format:
         paths = write_reports(args.dirs[0])
         s = load_run(args.dirs[0], with_attempts=False).summary
         pass_at = ", ".join(f"pass@{k} {100 * v:.1f}%" for k, v in s.pass_at.items())
@@ -345,11 +365,24 @@ def _report_command(args: argparse.Namespace) -> int:
         for path in paths:
             print(path)
         return 0
+    out = Path(args.out) if args.out else None
+    suffix = out.suffix.lstrip(".").lower() if out else ""
+    fmt = args.format or (suffix if suffix in _REPORT_FORMATS else "md")
+    if fmt in ("csv", "json"):  # data: per-problem rows and pass@k per run
+        data = (export_csv if fmt == "csv" else export_json)(args.dirs)
+        if out is None:
+            print(data, end="")
+        else:
+            write_atomic(out, data)
+            print(out)
+        return 0
+    if fmt == "html" and out is None:
+        print(compare_runs_html(args.dirs), end="")
+        return 0
     text = compare_runs(args.dirs)
     print(text, end="")
-    if args.out:
-        out = Path(args.out)
-        write_atomic(out, compare_runs_html(args.dirs) if out.suffix == ".html" else text)
+    if out is not None:
+        write_atomic(out, compare_runs_html(args.dirs) if fmt == "html" else text)
         print(out)
     return 0
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from harness.types import Attempt, Summary, VerdictKind
@@ -27,6 +27,8 @@ __all__ = [
     "summarize",
     "mean_std",
     "aggregate_pass_at",
+    "problem_pass_at",
+    "side_by_side",
 ]
 
 # miniF2F's source categories, as name prefixes; the longest matching prefix wins.
@@ -217,3 +219,24 @@ def aggregate_pass_at(summaries: Sequence[Summary]) -> dict[str, tuple[float, fl
     return {
         k: mean_std([s.pass_at[k] for s in summaries]) for k in sorted(common, key=lambda x: int(x))
     }
+
+
+def problem_pass_at(po: ProblemOutcome, samples: int, ks: Iterable[str | int]) -> dict[str, float]:
+    """One problem's pass@k (its term in the run's average): a run's pass@k is the mean of
+    these over its problems."""
+    if samples < 1:
+        return {}
+    return {str(k): pass_at_k(samples, min(po.c, samples), int(k)) for k in ks}
+
+
+def side_by_side(
+    runs: Sequence[Mapping[str, ProblemOutcome]],
+) -> list[tuple[str, str | None, list[ProblemOutcome | None]]]:
+    """Several runs' problems, by name: (name, split, its outcome in each run, None where a
+    run did not cover it). The split is the first run's that has the problem."""
+    names: dict[str, str | None] = {}
+    for outcomes in runs:
+        for name, po in outcomes.items():
+            if names.get(name) is None:
+                names[name] = po.split
+    return [(name, names[name], [o.get(name) for o in runs]) for name in sorted(names)]

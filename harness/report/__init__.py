@@ -4,8 +4,9 @@ A report is a pure function of the run directory (config.yaml, header.json, atte
 it never talks to the prover or to Lean, so `harness report DIR` can be rerun at will, on any
 machine, and gives what the run wrote at its end.
 
-    data.py      RunData: what a report shows, read from the record (load_run)
-    markdown.py  report.md          html.py  report.html (inline SVG plots)
+    data.py      RunData: what a report shows, read from the record (load_run); Comparison
+    markdown.py  report.md          html.py  report.html (inline SVG plots, no external asset)
+    export.py    several runs as CSV or JSON (per-problem rows, pass@k per run)
     here         writing both into the run directory; runs side by side
 """
 
@@ -14,13 +15,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harness.metrics import aggregate_pass_at
 from harness.record import write_atomic
-from harness.report.data import RunData, load_run
+from harness.report.data import Comparison, RunData, load_comparison, load_run
+from harness.report.export import export_csv, export_json
 from harness.report.html import html_chunks, render_comparison_html
 from harness.report.markdown import render_comparison, render_markdown
 
-__all__ = ["RunData", "load_run", "write_reports", "compare_runs", "compare_runs_html"]
+__all__ = [
+    "RunData",
+    "Comparison",
+    "load_run",
+    "load_comparison",
+    "write_reports",
+    "compare_runs",
+    "compare_runs_html",
+    "export_csv",
+    "export_json",
+]
 
 
 def write_reports(run_dir: str | os.PathLike[str]) -> list[Path]:
@@ -33,17 +44,12 @@ def write_reports(run_dir: str | os.PathLike[str]) -> list[Path]:
     return [md, html]
 
 
-def _comparison(
-    dirs: list[str | os.PathLike[str]],
-) -> tuple[list[RunData], dict[str, tuple[float, float]]]:
-    runs = [load_run(d, with_attempts=False) for d in dirs]
-    return runs, aggregate_pass_at([r.summary for r in runs])
-
-
 def compare_runs(dirs: list[str | os.PathLike[str]]) -> str:
-    """Markdown: the runs side by side, and pass@k as mean ± std over them."""
-    return render_comparison(*_comparison(dirs))
+    """Markdown: the runs side by side, pass@k as mean ± std over them, and a per-problem
+    table of which run proved what."""
+    return render_comparison(load_comparison(dirs))
 
 
 def compare_runs_html(dirs: list[str | os.PathLike[str]]) -> str:
-    return render_comparison_html(*_comparison(dirs))
+    """HTML: the same, with the pass@k plot's mean ± std error bars."""
+    return render_comparison_html(load_comparison(dirs))

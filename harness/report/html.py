@@ -1,8 +1,12 @@
 """report.html: the pass@k curve and the verdict breakdown as inline SVG plots, and each
-problem's attempts with their Lean errors.
+problem's attempts: why each failed (in its row), and, opened, the checked code with line
+numbers and Lean's errors marked at their lines, the model's raw answer and the repair prompt
+sent for the next round. A filter (a few lines of inline script) shows all, failed or proved
+problems; the page has no external asset and works offline.
 
 Model text is untrusted: the template is rendered with autoescape on, and only the SVG that
-matplotlib drew from our own numbers is marked safe.
+matplotlib drew from our own numbers is marked safe. Code lines are cut into plain-text pieces
+(before, inside and after Lean's span) that the template escapes one by one.
 """
 
 from __future__ import annotations
@@ -15,10 +19,28 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from harness.report.data import RunData, fmt_pct, header_facts
-from harness.types import VerdictKind
+from harness.attempt import verdict_of
+from harness.config import SearchConfig
+from harness.prompts import repair_message
+from harness.report.data import (
+    Comparison,
+    RunData,
+    first_proof_text,
+    fmt_pct,
+    header_facts,
+    verdict_counts,
+    verdict_reason,
+)
+from harness.types import Attempt, VerdictKind
 
-__all__ = ["render_html", "render_comparison_html", "pass_at_svg", "verdict_svg"]
+__all__ = [
+    "render_html",
+    "render_comparison_html",
+    "pass_at_svg",
+    "verdict_svg",
+    "code_view",
+    "repair_prompt",
+]
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness.report", "templates"),
@@ -29,7 +51,11 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters["pct"] = fmt_pct
 
-_MAX_ERRORS_SHOWN = 8  # Lean errors listed per round
+_MAX_MESSAGES_MARKED = 20  # Lean errors and warnings marked in a round's code
+# A long raw answer shows its first and last characters (the reasoning starts it, the code
+# usually ends it); attempts.jsonl has it whole.
+_ANSWER_HEAD = 4000
+_ANSWER_TAIL = 4000
 
 
 def _svg(fig: Any) -> str:
@@ -51,19 +77,40 @@ def _pyplot() -> Any:
     return plt
 
 
-def pass_at_svg(series: dict[str, dict[str, float]]) -> str:
-    """pass@k against k (log2 axis), one line per run."""
+def pass_at_svg(
+    series: dict[str, dict[str, float]], spread: dict[str, tuple[float, float]] | None = None
+) -> str:
+    """pass@k against k (log2 axis), one line per run; with `spread` (k -> (mean, std) over
+    runs), the mean with ± std error bars over the runs' fainter lines."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     for label, pass_at in series.items():
         ks = [int(k) for k in pass_at]
-        ax.plot(ks, [100 * v for v in pass_at.values()], marker="o", label=label)
+        ax.plot(
+            ks,
+            [100 * v for v in pass_at.values()],
+            marker="o",
+            label=label,
+            alpha=0.45 if spread else 1.0,
+            linewidth=1.0 if spread else 1.5,
+        )
+    if spread:
+        ax.errorbar(
+            [int(k) for k in spread],
+            [100 * m for m, _ in spread.values()],
+            yerr=[100 * sd for _, sd in spread.values()],
+            marker="s",
+            color="black",
+            capsize=4,
+            linewidth=2,
+            label="mean ± std",
+        )
     ax.set_xscale("log", base=2)
     ax.set_xlabel("k (samples)")
     ax.set_ylabel("pass@k (%)")
     ax.set_ylim(0, 100)
     ax.grid(True, alpha=0.3)
-    if len(series) > 1:
+    if len(series) > 1 or spread:
         ax.legend(fontsize="small")
     try:
         return _svg(fig)
@@ -87,20 +134,160 @@ def verdict_svg(by_verdict: dict[str, int]) -> str:
         plt.close(fig)
 
 
-def _problem_view(data: RunData, name: str) -> dict[str, Any]:
+def _message(m: dict[str, Any]) -> dict[str, Any]:
+    """A Lean message as the page shows it: severity, where, and its text."""
+    return {
+        "severity": str(m.get("severity") or "error"),
+        "line": m.get("line"),
+        "column": m.get("column"),
+        "text": str(m.get("text", "")).rstrip(),
+    }
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def code_view(code: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The checked file, line by line, with each Lean error and warning marked at its line:
+    the span Lean gave is cut out of the line (`pre`, `mark`, `post`) and the message follows
+    the line. The text stays plain; the template escapes it."""
+    lines = code.split("\n")
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()  # the file's final newline is not a line of its own
+    shown = [m for m in messages if m.get("severity") in ("error", "warning")]
+    shown.sort(key=lambda m: m.get("severity") != "error")  # errors are marked first
+    marked = shown[:_MAX_MESSAGES_MARKED]
+    at: dict[int, list[dict[str, Any]]] = {}
+    loose: list[dict[str, Any]] = []  # no line of the code (an audit's, or out of range)
+    spans: dict[int, str] = {}  # lines inside a multi-line span -> its severity
+    for m in marked:
+        line = _int(m.get("line"), 0)
+        if not 1 <= line <= len(lines):
+            loose.append(_message(m))
+            continue
+        at.setdefault(line, []).append(m)
+        end_line = min(_int(m.get("end_line"), line), len(lines))
+        for inner in range(line + 1, end_line + 1):
+            spans.setdefault(inner, str(m.get("severity")))
+    rows = []
+    for n, text in enumerate(lines, 1):
+        row: dict[str, Any] = {"n": n, "pre": text, "mark": "", "post": "", "severity": None}
+        row["messages"], row["inside"] = [], False
+        here = at.get(n, [])
+        if here:
+            m = here[0]  # the span of the line's first message (errors come first)
+            start = max(0, min(_int(m.get("column"), 0), len(text)))
+            end = len(text)
+            if _int(m.get("end_line"), n) == n and m.get("end_column") is not None:
+                end = max(0, min(_int(m.get("end_column"), end), len(text)))
+            if end <= start:  # a zero-width span: mark the rest of the line, or all of it
+                start, end = (start, len(text)) if start < len(text) else (0, len(text))
+            row.update(
+                pre=text[:start],
+                mark=text[start:end],
+                post=text[end:],
+                severity=str(m.get("severity")),
+                messages=[_message(x) for x in here],
+            )
+        elif n in spans:
+            row["severity"] = spans[n]
+            row["inside"] = True
+        rows.append(row)
+    return {
+        "rows": rows,
+        "loose": loose,
+        "errors": sum(1 for m in shown if m.get("severity") == "error"),
+        "more": len(shown) - len(marked),
+    }
+
+
+def _cut(text: str) -> tuple[str, int]:
+    """A long answer's head and tail, and how many characters were left out between them."""
+    if len(text) <= _ANSWER_HEAD + _ANSWER_TAIL:
+        return text, 0
+    left_out = len(text) - _ANSWER_HEAD - _ANSWER_TAIL
+    return (
+        text[:_ANSWER_HEAD]
+        + f"\n\n[... {left_out:,} characters not shown: see attempts.jsonl ...]\n\n"
+        + text[-_ANSWER_TAIL:],
+        left_out,
+    )
+
+
+def repair_prompt(a: Attempt, max_errors: int) -> str:
+    """The user turn sent after round `a` (the search's own `repair_message`, from the verdict
+    the record kept, exactly as `harness.attempt.conversation` builds it)."""
+    return repair_message(verdict_of(a), a.round + 1, max_errors, a.proof)["content"]
+
+
+def _repair(data: RunData, a: Attempt, next_round: bool) -> tuple[str | None, str]:
+    """(the repair prompt sent for the next round, or None; a note when there is none)."""
+    if a.verdict is VerdictKind.PROVED:
+        return None, ""
+    if a.verdict.is_infrastructure:
+        return None, "not shown to the model: an infrastructure failure is retried, not repaired"
+    if not next_round:
+        repairs = data.config.get("search", {}).get("repair_rounds", data.header.repair_rounds)
+        rounds = 1 + _int(repairs, 0)
+        if a.round + 1 >= rounds:
+            return None, f"none: round {a.round} was the sample's last (search.repair_rounds)"
+        return None, "none: no later round of this sample is recorded"
+    max_errors = _int(
+        data.config.get("search", {}).get("feedback_max_errors"),
+        SearchConfig.feedback_max_errors,
+    )
+    return repair_prompt(a, max_errors), ""
+
+
+def _round_view(data: RunData, a: Attempt, pid: str, recorded: set[tuple[int, int]]) -> dict:
+    full = a.key in data.full
+    view: dict[str, Any] = {
+        "a": a,
+        "id": f"{pid}-s{a.sample}-r{a.round}",
+        "full": full,
+        "failed": a.verdict is not VerdictKind.PROVED,
+        "reason": verdict_reason(a),
+    }
+    if full:
+        view["code"] = code_view(a.proof, a.messages) if a.proof else None
+        view["answer"], view["answer_cut"] = _cut(a.answer)
+        view["repair"], view["repair_note"] = _repair(data, a, (a.sample, a.round + 1) in recorded)
+    return view
+
+
+def _problem_view(data: RunData, name: str, pid: str) -> dict[str, Any]:
     po = data.outcomes[name]
-    rounds = []
-    for a in data.attempts.get(name, []):
-        errors = [m for m in a.messages if m.get("severity") == "error"]
-        rounds.append(
-            {
-                "a": a,
-                "full": a.key in data.full,
-                "errors": errors[:_MAX_ERRORS_SHOWN],
-                "more_errors": max(0, len(errors) - _MAX_ERRORS_SHOWN),
-            }
-        )
-    return {"name": name, "outcome": po, "rounds": rounds, "id": re.sub(r"\W", "_", name)}
+    attempts = data.attempts.get(name, [])
+    recorded = {(a.sample, a.round) for a in attempts}
+    return {
+        "name": name,
+        "outcome": po,
+        "status": "proved" if po.proved else "failed",
+        # built as the page renders them: a long run's code views are never all in memory
+        "rounds": (_round_view(data, a, pid, recorded) for a in attempts),
+        "n_rounds": len(attempts),
+        "first_proof": first_proof_text(po),
+        "verdicts": verdict_counts(attempts),
+        "id": pid,
+    }
+
+
+def _ids(names: list[str]) -> dict[str, str]:
+    """An HTML id per problem: its name with non-word characters replaced, made unique."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        base = "p-" + re.sub(r"\W", "_", name)
+        pid, i = base, 2
+        while pid in used:
+            pid, i = f"{base}-{i}", i + 1
+        used.add(pid)
+        out[name] = pid
+    return out
 
 
 def render_html(data: RunData) -> str:
@@ -113,9 +300,14 @@ def html_chunks(data: RunData) -> Iterator[str]:
     s = data.summary
     svg_pass = pass_at_svg({"this run": s.pass_at}) if s.pass_at else ""
     svg_verdicts = verdict_svg(s.by_verdict) if s.attempts else ""
-    problems = [_problem_view(data, n) for n in sorted(data.outcomes)]  # the page reads it twice
+    names = sorted(data.outcomes)
+    ids = _ids(names)
+    problems = [_problem_view(data, n, ids[n]) for n in names]  # the page reads it twice
+    proved = sum(1 for p in problems if p["status"] == "proved")
     return _ENV.get_template("report.html.j2").generate(
         s=s,
+        title=data.suite_name,
+        counts={"all": len(problems), "failed": len(problems) - proved, "proved": proved},
         facts=header_facts(data),
         svg_pass=Markup(svg_pass),
         svg_verdicts=Markup(svg_verdicts),
@@ -124,13 +316,33 @@ def html_chunks(data: RunData) -> Iterator[str]:
     )
 
 
-def render_comparison_html(runs: list[RunData], agg: dict[str, tuple[float, float]]) -> str:
-    series = {str(r.dir): r.summary.pass_at for r in runs if r.summary.pass_at}
-    if agg:
-        series["mean"] = {k: m for k, (m, _) in agg.items()}
+def render_comparison_html(cmp: Comparison) -> str:
+    labels = cmp.labels
+    series = {
+        label: r.summary.pass_at
+        for label, r in zip(labels, cmp.runs, strict=True)
+        if r.summary.pass_at
+    }
+    problems = []
+    for name, split, outcomes in cmp.problems:
+        covered = sum(po is not None for po in outcomes)
+        proved = sum(po is not None and po.proved for po in outcomes)
+        problems.append(
+            {
+                "name": name,
+                "split": split,
+                "cells": list(zip(outcomes, [r.summary.samples for r in cmp.runs], strict=True)),
+                "proved": proved,
+                "covered": covered,
+            }
+        )
     return _ENV.get_template("compare.html.j2").render(
-        runs=runs,
-        ks=list(agg),
-        agg=agg,
-        svg_pass=Markup(pass_at_svg(series) if series else ""),
+        runs=cmp.runs,
+        labels=labels,
+        ks=list(cmp.agg),
+        agg=cmp.agg,
+        problems=problems,
+        mixed=len({r.suite_name for r in cmp.runs}) > 1
+        or len({r.summary.problems for r in cmp.runs}) > 1,
+        svg_pass=Markup(pass_at_svg(series, cmp.agg) if series else ""),
     )

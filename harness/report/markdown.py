@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.report.data import RunData, fmt_pct, header_facts
+from harness.report.data import (
+    Comparison,
+    RunData,
+    first_proof_text,
+    fmt_pct,
+    header_facts,
+    verdict_counts,
+)
 from harness.types import Summary
 
 __all__ = ["render_markdown", "render_comparison", "fence"]
@@ -53,7 +60,7 @@ def _group_rows(groups: dict[str, dict[str, Any]], ks: list[str]) -> list[list[A
 
 def render_markdown(data: RunData) -> str:
     s = data.summary
-    lines = [f"# Run report: {_cell(s.suite)}", ""]
+    lines = [f"# Run report: {_cell(data.suite_name)}", ""]
     lines += _table(["", ""], [[k, v] for k, v in header_facts(data)])
     lines += ["", "## pass@k", ""]
     lines += [
@@ -91,18 +98,14 @@ def render_markdown(data: RunData) -> str:
         rows = []
         for name, po in sorted(data.outcomes.items()):
             rounds = data.attempts.get(name, [])
-            kinds = {}
-            for a in rounds:
-                kinds[a.verdict] = kinds.get(a.verdict, 0) + 1
-            first = po.first_proof
             rows.append(
                 [
                     name,
                     po.split or "-",
                     f"{po.c}/{s.samples}",
                     len(rounds),
-                    f"sample {first.sample}, round {first.round}" if first else "-",
-                    ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "-",
+                    first_proof_text(po),
+                    verdict_counts(rounds),
                 ]
             )
         lines += _table(
@@ -125,26 +128,28 @@ def render_markdown(data: RunData) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def render_comparison(runs: list[RunData], agg: dict[str, tuple[float, float]]) -> str:
-    """Several runs side by side; pass@k as mean ± std (sample std) over them."""
+def render_comparison(cmp: Comparison) -> str:
+    """Several runs side by side; pass@k as mean ± std (sample std) over them; which run
+    proved which problem."""
+    runs = cmp.runs
     summaries: list[Summary] = [r.summary for r in runs]
-    ks = list(agg)
+    ks = list(cmp.agg)
     lines = [f"# {len(runs)} runs side by side", ""]
     head = ["run", "suite", "model", "samples", "problems", "proved", *(f"pass@{k}" for k in ks)]
     rows = []
     for r, s in zip(runs, summaries, strict=True):
         model = r.config.get("prover", {}).get("model", "-")
         rows.append(
-            [str(r.dir), s.suite, model, s.samples, s.problems, s.proved]
+            [str(r.dir), r.suite_name, model, s.samples, s.problems, s.proved]
             + [fmt_pct(s.pass_at.get(k)) for k in ks]
         )
     proved_mean = sum(s.proved for s in summaries) / len(summaries) if summaries else 0
     rows.append(
         ["mean ± std", "", "", "", "", f"{proved_mean:.1f}"]
-        + [f"{100 * m:.1f}% ± {100 * sd:.1f}" for m, sd in agg.values()]
+        + [f"{100 * m:.1f}% ± {100 * sd:.1f}" for m, sd in cmp.agg.values()]
     )
     lines += _table(head, rows)
-    suites = {s.suite for s in summaries}
+    suites = {r.suite_name for r in runs}
     counts = {s.problems for s in summaries}
     if len(suites) > 1 or len(counts) > 1:
         lines += [
@@ -152,4 +157,21 @@ def render_comparison(runs: list[RunData], agg: dict[str, tuple[float, float]]) 
             "Note: the runs cover different suites or problem counts; the mean mixes them.",
         ]
     lines += ["", "std is the sample standard deviation over runs (as the papers' ± σ)."]
+    if cmp.problems:
+        labels = cmp.labels
+        lines += ["", "## Problems", ""]
+        lines += [
+            "Proved samples of n in each run (- : the run did not cover the problem).",
+            "",
+        ]
+        prows = []
+        for name, split, outcomes in cmp.problems:
+            cells = [
+                "-" if po is None else f"{po.c}/{r.summary.samples}"
+                for po, r in zip(outcomes, runs, strict=True)
+            ]
+            covered = sum(po is not None for po in outcomes)
+            proved = sum(po is not None and po.proved for po in outcomes)
+            prows.append([name, split or "-", *cells, f"{proved}/{covered}"])
+        lines += _table(["problem", "split", *labels, "proved in runs"], prows)
     return "\n".join(lines) + "\n"

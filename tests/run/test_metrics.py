@@ -12,6 +12,9 @@ from harness.metrics import (
     ks_for,
     mean_std,
     pass_at_k,
+    problem_outcomes,
+    problem_pass_at,
+    side_by_side,
     summarize,
 )
 from harness.types import Attempt
@@ -123,3 +126,32 @@ def test_stop_on_success_reports_only_the_exact_pass_at_n():
     s = summarize(attempts, [("p", "test"), ("q", "valid")], "s", 4, stop_on_success=True)
     assert s.pass_at == {"4": 0.5}  # solved within 4 samples: 1 of 2
     assert s.by_split["test"]["pass_at"] == {"4": 1.0}
+
+
+def test_side_by_side_lists_each_problem_in_each_run():
+    run_a = problem_outcomes([_a("p", 0, 0, "proved"), _a("q", 0, 0, "sorry")], [("r", "valid")])
+    run_b = problem_outcomes([_a("q", 0, 0, "proved"), _a("q", 1, 0, "proved")])
+    rows = side_by_side([run_a, run_b])
+    assert [name for name, _, _ in rows] == ["p", "q", "r"]
+    (p_split, p_runs), (q_split, q_runs), (r_split, r_runs) = ((s, o) for _, s, o in rows)
+    assert p_split == "test" and r_split == "valid"
+    assert p_runs[0].c == 1 and p_runs[1] is None  # run b never covered p
+    assert [po.c for po in q_runs] == [0, 2]
+    assert r_runs[0].c == 0 and r_runs[1] is None
+
+
+def test_problem_pass_at_averages_to_the_run_pass_at():
+    attempts = [
+        _a("p", 0, 0, "proved"),
+        _a("p", 1, 0, "lean_error"),
+        _a("p", 2, 1, "proved"),
+        _a("q", 3, 0, "proved"),
+    ]
+    names = [("p", "test"), ("q", "test"), ("r", "test")]
+    s = summarize(attempts, names, "s", 4)
+    outcomes = problem_outcomes(attempts, names)
+    for k, value in s.pass_at.items():
+        terms = [problem_pass_at(po, 4, [k])[k] for po in outcomes.values()]
+        assert sum(terms) / len(terms) == pytest.approx(value)
+    assert problem_pass_at(outcomes["p"], 4, ["1", "4"]) == {"1": 0.5, "4": 1.0}
+    assert problem_pass_at(outcomes["r"], 4, [1]) == {"1": 0.0}
