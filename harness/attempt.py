@@ -148,6 +148,7 @@ def make_attempt(s: SampleRun, verdict: Verdict, config: Config, check_s: float 
         split=s.problem.split,
         native=verdict.native,
         checked_by=verdict.checked_by,
+        repl_disagreed=verdict.repl_disagreed,
         error=verdict.detail or answer.error,
         time=timestamp(),
         goals=list(verdict.goals),

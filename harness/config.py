@@ -122,6 +122,10 @@ class LeanConfig:
     )
     # extra environment variable names passed to Lean besides the built-in allow-list
     env_passthrough: list[str] = field(default_factory=list)
+    # "bwrap": every Lean process in a bubblewrap sandbox (checker/sandbox.py); "none": not
+    sandbox: str = "bwrap"
+    # paths Lean may read inside the sandbox, besides the system, the toolchain and project_dir
+    sandbox_ro_binds: list[str] = field(default_factory=list)
     # backend "kimina": the servers' base URLs (one URL, several separated by commas or spaces,
     # or a list); lean.workers requests are in flight per URL, lean.timeout_s is the server's timeout
     kimina_urls: list[str] = field(default_factory=list)
@@ -136,8 +140,9 @@ class SoundnessConfig:
 
     # trust the compiler: accepts Lean.ofReduceBool et al. (and lets Lean run model code natively)
     allow_native_decide: bool = False
-    max_heartbeats: int = 400000  # highest `set_option maxHeartbeats` a model may set (0 = any)
-    max_rec_depth: int = 10000  # highest `set_option maxRecDepth` a model may set
+    # `proved` only after a fresh Lean process, which never ran model text, replays the model's
+    # environment through the kernel and audits it (REPL backend; soundness/verify.py)
+    confirm: bool = True
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,7 @@ class Config:
 
 
 _CHOICES: dict[str, tuple[str, ...]] = {
+    "lean.sandbox": ("bwrap", "none"),
     "lean.backend": ("repl", "oneshot", "kimina"),
     "suites.answer_holes": ("model", "skip"),
 }
@@ -308,6 +314,8 @@ def _unknown_key(key: str) -> ConfigError:
 RETIRED_KEYS: dict[str, str] = {
     "prover.transport": "the client always uses httpx's own transport",
     "lean.pipeline_depth": "each REPL process runs one job at a time",
+    "soundness.max_heartbeats": "a model may set any maxHeartbeats; lean.timeout_s bounds the check",
+    "soundness.max_rec_depth": "a model may set any maxRecDepth; lean.timeout_s bounds the check",
 }
 _noted_retired: set[str] = set()
 

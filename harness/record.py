@@ -190,6 +190,7 @@ class RunHeader:
     # how far a `proved` is confirmed: "fresh process" (a Lean process that never ran model
     # text), or why not ("off: soundness.confirm false", "not done: remote checker")
     confirmation: str | None = None
+    sandbox: str | None = None  # "bwrap", "unsandboxed (lean.sandbox: none)", "remote: ..."
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from harness.checker.sandbox import require_sandbox
 from harness.config import Config, config_hash
 from harness.engine import Engine, one_line
 from harness.errors import ConfigError, PrerequisiteError
@@ -119,6 +120,7 @@ def _check_lean(config: Config) -> None:
     lean = config.lean
     if lean.backend == "kimina":
         return  # Lean runs on the servers; an unreachable one stops the run at its first check
+    require_sandbox(lean)
     project = Path(lean.project_dir)
     if not project.is_dir():
         raise PrerequisiteError(
@@ -156,7 +158,17 @@ def checked_by(config: Config) -> str:
 def confirmation(config: Config) -> str:
     if config.lean.backend == "kimina":
         return "not done: remote checker (confirm with `harness recheck RUN_DIR`)"
-    return "none: the checking process's own audits"
+    if not config.soundness.confirm:
+        return "off: soundness.confirm false (the checking process's own audits)"
+    if config.lean.backend == "oneshot":
+        return "audits in a second process (the compiled .olean is not re-checked)"
+    return "fresh process: the environment replayed through the kernel, then audited"
+
+
+def sandbox(config: Config) -> str:
+    if config.lean.backend == "kimina":
+        return "remote: the server's"
+    return "bwrap" if config.lean.sandbox == "bwrap" else "unsandboxed (lean.sandbox: none)"
 
 
 def _header(
@@ -191,6 +203,7 @@ def _header(
         problems=listed,
         checked_by=checked_by(config),
         confirmation=confirmation(config),
+        sandbox=sandbox(config),
     )
 
 

@@ -219,6 +219,27 @@ class LeanJob:
     commands: tuple[str, ...]
     audits: tuple[str, ...] = ()
     timeout_s: float | None = None  # None: the config's lean.timeout_s
+    confirm: ConfirmJob | None = None  # where the backend can: confirm in a fresh process
+
+
+@dataclass(frozen=True)
+class ConfirmJob:
+    """Confirmation of a job's last environment in a Lean process that never ran model text:
+    the model's environment is pickled where it was built and replayed (kernel-checked) there."""
+
+    context: str  # the suite's context, as the suite wrote it
+    statement: str  # the suite's statement under a reserved name, `:= sorry`
+    audits: tuple[str, ...]  # run in the replayed environment after `statement`
+    compare: str  # run after `statement` in both environments: the outputs must be equal
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    outcome: str  # "ok" | "timeout" | "checker_error"
+    clean: tuple[CommandResult, ...] = ()  # context + statement, compare: no model text there
+    replay: CommandResult | None = None  # the model's environment, unpickled (kernel replay)
+    model: tuple[CommandResult, ...] = ()  # statement, audits, compare: in the replayed env
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +251,7 @@ class LeanJobResult:
     error: str | None = None  # for checker_error/timeout: what happened, in one line
     header_messages: tuple[LeanMessage, ...] = ()
     checked_by: str | None = None  # a remote checker's URL ("kimina <url>"); None: local Lean
+    confirmation: Confirmation | None = None  # when the job asked and Lean accepted
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,6 +272,9 @@ class Verdict:
     goals: tuple[str, ...] = ()  # unsolved goals / sorry goals, when Lean gave them
     detail: str | None = None  # one line for infrastructure errors
     checked_by: str | None = None  # a remote checker's URL ("kimina <url>"); None: local Lean
+    # the checking process said proved, the fresh confirming process did not (the verdict is
+    # the confirmation's; `detail` gives both)
+    repl_disagreed: bool = False
 
 
 @dataclass
@@ -285,6 +310,7 @@ class Attempt:
     # the sample ended here though repair rounds remained (its conversation outgrew the context)
     ends_sample: bool = False
     checked_by: str | None = None  # a remote checker's URL: not confirmed in a fresh process
+    repl_disagreed: bool = False  # the checking process said proved; the confirmation did not
 
     def __post_init__(self) -> None:
         if self.verdict.__class__ is not VerdictKind:

@@ -43,6 +43,7 @@ from typing import Any
 
 from harness.checker import protocol
 from harness.checker.process import kill_group, lean_environment, limits_preexec, open_workspace
+from harness.checker.sandbox import sandboxed
 from harness.checker.toolchain import project_versions
 from harness.config import Config
 from harness.errors import ReplCrashed, ReplTimeout
@@ -154,10 +155,16 @@ class OneShotChecker:
             env["LEAN_PATH"] = (
                 f"{lean_path}{os.pathsep}{env['LEAN_PATH']}" if env.get("LEAN_PATH") else lean_path
             )
+        argv, env = sandboxed(
+            [*self.lean.lean_command, *args],
+            env,
+            lean=self.lean,
+            scratch=work,
+            cwd=self.project_dir,
+        )
         try:
             proc = await asyncio.create_subprocess_exec(
-                *self.lean.lean_command,
-                *args,
+                *argv,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,

@@ -37,7 +37,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import itertools
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -49,7 +51,14 @@ from harness.checker.process import ReplProcess, open_workspace
 from harness.checker.toolchain import project_versions
 from harness.config import Config
 from harness.errors import CheckerError, ReplCrashed, ReplTimeout
-from harness.types import CommandResult, LeanJob, LeanJobResult, LeanMessage
+from harness.types import (
+    CommandResult,
+    Confirmation,
+    ConfirmJob,
+    LeanJob,
+    LeanJobResult,
+    LeanMessage,
+)
 
 __all__ = ["ReplPool", "HeaderInvalid", "BASE_PROBE"]
 
@@ -118,6 +127,19 @@ def _first_problem(result: CommandResult) -> str:
     return "no error text"
 
 
+def _take_file(path: Path) -> bytes | None:
+    """The bytes of a file a model-running process wrote, never following a link it made."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as f:
+            return f.read()
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def _settle(pending: _Pending, result: LeanJobResult) -> None:
     if not pending.result.done():  # else its caller was cancelled
         pending.result.set_result(result)
@@ -146,6 +168,11 @@ class ReplPool:
         # import blocks whose probe failed: the project does not change during a run, so later
         # jobs fail at once instead of paying for the import again
         self._invalid: dict[tuple[str, ...], HeaderInvalid] = {}
+        # the one confirming process (soundness.confirm), started by the first confirmation
+        self._confirmer: _Worker | None = None
+        self._confirm_lock = asyncio.Lock()
+        # (imports, header, suite text) -> the clean statement's results (the same every time)
+        self._clean: dict[tuple[Any, ...], tuple[CommandResult, CommandResult]] = {}
         self.stats: dict[str, Any] = {
             "backend": "repl",
             "checks": 0,
@@ -179,6 +206,8 @@ class ReplPool:
         for slot in self._slots:
             if slot.worker is not None:
                 await slot.worker.process.close()
+        if self._confirmer is not None:
+            await self._confirmer.process.close()
         if self._own_scratch and self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
@@ -264,17 +293,19 @@ class ReplPool:
                 slot.last_used = time.monotonic()
                 _close_under(pending)  # if the pool was closed before it was settled
 
-    def _new_worker(self, key: tuple[str, ...]) -> _Worker:
+    def _new_worker(self, key: tuple[str, ...], role: str = "repl") -> _Worker:
         assert self._scratch is not None
+        name = f"{role}-{next(self._names)}"
         process = ReplProcess(
             self.lean.repl_command,
             self.project_dir,
-            self._scratch,
+            self._scratch / name,  # each process its own writable directory
             memory_mb=self.lean.memory_mb,
             file_size_mb=self.lean.file_size_mb,
             env_passthrough=self.lean.env_passthrough,
             env_withhold=(self.config.prover.api_key_env,),
-            name=f"repl-{next(self._names)}",
+            name=name,
+            sandbox=self.lean,
         )
         return _Worker(key=key, process=process)
 
@@ -480,10 +511,103 @@ class ReplPool:
             # another's reply: send them together, one round trip for all.
             audits = [protocol.decode_reply(reply) for reply in await send(list(job.audits), env)]
         worker.checks += 1
-        return LeanJobResult(
+        pickled = None
+        if (
+            job.confirm is not None
+            and commands
+            and protocol.classify(commands[-1]) == "accepted"
+            and not any(a.errors or a.repl_error for a in audits)
+        ):
+            # the environment the model built, for a process that never ran model text
+            path = process.scratch / f"confirm-{worker.checks}.olean"
+            reply = await process.request(
+                {"pickleTo": str(path), "env": env}, deadline - time.monotonic()
+            )
+            pickled = _take_file(path) if "message" not in reply else None
+        result = LeanJobResult(
             outcome="ok",
             commands=tuple(commands),
             audits=tuple(audits),
             seconds=time.monotonic() - started,
             header_messages=header_messages,
         )
+        if job.confirm is not None and pickled is not None:
+            confirmation = await self._confirm(worker.key, parts, job, pickled, timeout)
+            result = dataclasses.replace(result, confirmation=confirmation)
+        elif job.confirm is not None and protocol.classify(commands[-1]) == "accepted":
+            confirmation = Confirmation("checker_error", error="the environment was not pickled")
+            result = dataclasses.replace(result, confirmation=confirmation)
+        return result
+
+    # -- confirming in a fresh process ------------------------------------------------------------
+
+    async def _confirm(
+        self,
+        key: tuple[str, ...],
+        parts: protocol.HeaderParts,
+        job: LeanJob,
+        pickled: bytes,
+        timeout: float,
+    ) -> Confirmation:
+        """Replay the model's environment in the confirming process (one per pool, never given
+        model text, so it may serve many confirmations) and run the harness's audits there."""
+        spec = job.confirm
+        assert spec is not None
+        async with self._confirm_lock:
+            worker = self._confirmer
+            if worker is not None and (worker.key != key or not worker.process.alive):
+                await worker.process.close()
+                worker = None
+            if worker is None:
+                worker = self._confirmer = self._new_worker(key, role="confirm")
+            try:
+                return await self._confirm_on(worker, parts, spec, pickled, timeout)
+            except ReplTimeout as exc:
+                await worker.process.close()
+                return Confirmation("timeout", error=str(exc))
+            except (ReplCrashed, HeaderInvalid, UnicodeEncodeError) as exc:
+                await worker.process.close()
+                return Confirmation("checker_error", error=f"confirmation: {exc}")
+
+    async def _confirm_on(
+        self,
+        worker: _Worker,
+        parts: protocol.HeaderParts,
+        spec: ConfirmJob,
+        pickled: bytes,
+        timeout: float,
+    ) -> Confirmation:
+        if not worker.ready:
+            await self._prepare(worker)
+        env, _ = await self._header_env(worker, parts)
+        process = worker.process
+        deadline = time.monotonic() + timeout
+
+        async def one(obj: dict[str, Any]) -> CommandResult:
+            return protocol.decode_reply(await process.request(obj, deadline - time.monotonic()))
+
+        # the suite's statement from the suite's text, in an environment with no model text
+        clean_key = (worker.key, parts.rest, spec.context + spec.statement)
+        clean = self._clean.get(clean_key)
+        if clean is None:
+            stated = await one(protocol.encode_command(spec.context + spec.statement, env))
+            shown = await one(protocol.encode_command(spec.compare, stated.env))
+            clean = (stated, shown)
+            if stated.env is not None and not stated.repl_error:
+                self._clean[clean_key] = clean
+        path = process.scratch / f"replay-{worker.checks}.olean"
+        path.write_bytes(pickled)
+        worker.checks += 1
+        try:
+            replay = await one({"unpickleEnvFrom": str(path)})
+        finally:
+            path.unlink(missing_ok=True)
+        if replay.env is None or replay.repl_error:
+            return Confirmation("ok", clean=clean, replay=replay)
+        model = [await one(protocol.encode_command(spec.statement, replay.env))]
+        if model[0].env is not None:
+            texts = [*spec.audits, spec.compare]
+            objs = [protocol.encode_command(text, model[0].env) for text in texts]
+            replies = await process.exchange(objs, deadline - time.monotonic())
+            model += [protocol.decode_reply(reply) for reply in replies]
+        return Confirmation("ok", clean=clean, replay=replay, model=tuple(model))

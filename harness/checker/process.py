@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.checker import protocol
+from harness.checker.sandbox import sandboxed
 from harness.config import LeanConfig
 from harness.errors import CheckerError, ReplCrashed, ReplTimeout
 
@@ -127,6 +128,7 @@ class ReplProcess:
         env_passthrough: Sequence[str] = (),
         env_withhold: Sequence[str] = (),
         name: str = "repl",
+        sandbox: LeanConfig | None = None,
     ) -> None:
         self.command = list(command)
         self.cwd = str(cwd)
@@ -136,6 +138,7 @@ class ReplProcess:
         self.env_passthrough = tuple(env_passthrough)
         self.env_withhold = tuple(env_withhold)
         self.name = name
+        self.sandbox = sandbox  # its `sandbox` settings wrap the command (checker/sandbox.py)
         self.requests = 0
         self.started_at = 0.0
         self._proc: asyncio.subprocess.Process | None = None
@@ -153,15 +156,19 @@ class ReplProcess:
 
     async def start(self) -> None:
         self.scratch.mkdir(parents=True, exist_ok=True)
+        argv = list(self.command)
+        env = lean_environment(self.scratch, self.env_passthrough, self.env_withhold)
+        if self.sandbox is not None:
+            argv, env = sandboxed(argv, env, lean=self.sandbox, scratch=self.scratch, cwd=self.cwd)
         try:
             with open(self._stderr_path, "wb") as stderr:
                 self._proc = await asyncio.create_subprocess_exec(
-                    *self.command,
+                    *argv,
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
                     stderr=stderr,
                     cwd=self.cwd,
-                    env=lean_environment(self.scratch, self.env_passthrough, self.env_withhold),
+                    env=env,
                     start_new_session=True,
                     preexec_fn=limits_preexec(self.memory_mb, self.file_size_mb),
                     limit=_STREAM_LIMIT,

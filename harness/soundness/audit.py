@@ -59,6 +59,7 @@ __all__ = [
     "AuditFinding",
     "axioms_command",
     "fidelity_command",
+    "compare_command",
     "parse_axioms",
     "judge_axioms",
     "judge_fidelity",
@@ -97,6 +98,14 @@ def axioms_command(name: str) -> str:
 
 def fidelity_command(name: str, reference: str = "__harness_ref") -> str:
     return f"theorem __harness_fidelity : type_of% @{reference} := by with_reducible exact @{name}"
+
+
+def compare_command(reference: str) -> str:
+    """Prints the statement's type in full (every implicit argument and instance by name): the
+    confirming process prints it where no model text exists and where the model's declarations
+    were replayed, and the two must be equal (a model instance or notation that changed what
+    the statement means shows here)."""
+    return f"set_option pp.all true in\n#check @{reference}"
 
 
 def _unescape(name: str) -> str:

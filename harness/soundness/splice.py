@@ -56,6 +56,7 @@ STANDARD_HEADER = (
     "open BigOperators Real Nat Topology Rat\n\n"
 )
 REFERENCE_NAME = "__harness_ref"
+CONFIRM_NAME = "__harness_cref"  # the statement as the confirming process elaborates it
 
 # packages `import Mathlib` brings in (its lake manifest's requirements), and core
 _MATHLIB_COVERS = ("Mathlib", "Aesop", "Batteries", "Std", "Qq", "ProofWidgets", "Plausible")
@@ -216,7 +217,7 @@ def _blank(text: str, start: int, end: int) -> str:
 
 
 @lru_cache(maxsize=256)  # the same for every answer to a problem
-def reference_statement(statement: str) -> str:
+def reference_statement(statement: str, name: str = REFERENCE_NAME) -> str:
     """`theorem __harness_ref <the statement's binders and type> := sorry`.
 
     Elaborated as the job's first command, before any model text, in the header's (and the
@@ -229,13 +230,13 @@ def reference_statement(statement: str) -> str:
     found = _theorem(statement)
     if found is None:
         raise ValueError("the suite statement has no `theorem NAME`")
-    name = next(t for t in code_tokens(statement) if t.start > found.keyword_start)
+    theorem_name = next(t for t in code_tokens(statement) if t.start > found.keyword_start)
     text = statement
     if found.signature_end is not None:
         text = text[: found.signature_end] + " sorry"
     else:
         text = text.rstrip() + " := sorry"
-    text = text[: name.start] + REFERENCE_NAME + text[name.end :]
+    text = text[: theorem_name.start] + name + text[theorem_name.end :]
     for t in code_tokens(text[: found.keyword_start]):
         if t.text == "@[":
             close = next(

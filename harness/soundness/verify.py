@@ -23,14 +23,24 @@ from harness.config import Config
 from harness.errors import CheckerError, CheckerUnavailable
 from harness.soundness.audit import (
     axioms_command,
+    compare_command,
     fidelity_command,
     judge_axioms,
     judge_fidelity,
 )
 from harness.soundness.screen import Rejection, screen, uses_native
-from harness.soundness.splice import Spliced, declaration_name, reference_statement, splice
+from harness.soundness.splice import (
+    CONFIRM_NAME,
+    Spliced,
+    declaration_name,
+    reference_statement,
+    splice,
+)
 from harness.types import (
     Candidate,
+    CommandResult,
+    Confirmation,
+    ConfirmJob,
     LeanJob,
     LeanMessage,
     NoProof,
@@ -53,17 +63,35 @@ def screened_candidate(spliced: Spliced, candidate: Candidate) -> Candidate:
     )
 
 
-def build_job(problem: Problem, spliced: Spliced, timeout_s: float | None = None) -> LeanJob:
+def build_job(
+    problem: Problem, spliced: Spliced, timeout_s: float | None = None, confirm: bool = False
+) -> LeanJob:
     """The Lean job for a spliced answer (raises ValueError if the statement has no name)."""
     name = declaration_name(problem.statement)
     if name is None:
         raise ValueError("the suite statement declares no `theorem NAME`")
     reference = spliced.context + reference_statement(problem.statement) + "\n"
+    confirmation = None
+    if confirm:
+        # everything from the suite's own text: nothing the checking process produced
+        statement = reference_statement(problem.statement, CONFIRM_NAME) + "\n"
+        context = (
+            problem.context
+            if problem.context.endswith("\n") or not problem.context
+            else (problem.context + "\n")
+        )
+        confirmation = ConfirmJob(
+            context=context,
+            statement=statement,
+            audits=(axioms_command(name), fidelity_command(name, CONFIRM_NAME)),
+            compare=compare_command(CONFIRM_NAME),
+        )
     return LeanJob(
         header=problem.header,
         commands=(reference, spliced.model_text),
         audits=(axioms_command(name), fidelity_command(name)),
         timeout_s=timeout_s,
+        confirm=confirmation,
     )
 
 
@@ -119,7 +147,8 @@ async def verify(
         return verdict(rejection.kind, rule=rejection.rule, where=_where(rejection, spliced))
 
     try:
-        job = build_job(problem, spliced)
+        confirm = config.soundness.confirm and config.lean.backend == "repl"
+        job = build_job(problem, spliced, confirm=confirm)
     except ValueError as exc:
         return verdict(VerdictKind.LEAN_ERROR, rule="suite_statement", detail=str(exc))
     name = declaration_name(problem.statement) or ""  # build_job checked it has one
@@ -198,4 +227,58 @@ async def verify(
             VerdictKind.REJECTED, messages=messages, rule=fidelity.rule, where=fidelity.detail
         )
     native = axioms.native or (allow_native and uses_native(screened_candidate(spliced, candidate)))
-    return verdict(VerdictKind.PROVED, messages=messages, native=native)
+    if job.confirm is None:
+        return verdict(VerdictKind.PROVED, messages=messages, native=native)
+    confirmed = _judge_confirmation(result.confirmation, name, allow_native)
+    if confirmed is None:
+        return verdict(VerdictKind.PROVED, messages=messages, native=native)
+    kind, rule, why = confirmed
+    return verdict(
+        kind,
+        messages=messages,
+        rule=rule,
+        repl_disagreed=True,
+        detail=f"the checking process said proved; a fresh process replaying its environment "
+        f"said {kind.value}: {why}",
+    )
+
+
+def _judge_confirmation(
+    confirmation: Confirmation | None, name: str, allow_native: bool
+) -> tuple[VerdictKind, str, str] | None:
+    """None when the fresh process confirms; else its verdict, rule and reason."""
+    if confirmation is None:
+        return VerdictKind.CHECKER_ERROR, "confirm", "no confirmation came back"
+    if confirmation.outcome == "timeout":
+        return VerdictKind.TIMEOUT, "confirm", confirmation.error or "timed out"
+    if confirmation.outcome != "ok":
+        return VerdictKind.CHECKER_ERROR, "confirm", confirmation.error or confirmation.outcome
+    missing = CommandResult(repl_error="no reply")
+    clean, clean_shown = (*confirmation.clean, missing, missing)[:2]
+    if clean.repl_error or clean.errors:
+        why = clean.repl_error or _first_line(clean.errors)
+        return VerdictKind.LEAN_ERROR, "suite_statement", f"the suite's statement: {why}"
+    replay = confirmation.replay
+    if replay is None or replay.repl_error or replay.errors or replay.env is None:
+        why = (replay.repl_error or _first_line(replay.errors)) if replay else "no reply"
+        return VerdictKind.LEAN_ERROR, "confirm_replay", f"the kernel replay failed: {why}"
+    if len(confirmation.model) != 4:
+        return VerdictKind.REJECTED, "confirm", f"{len(confirmation.model)} of 4 results"
+    statement, axioms_result, fidelity_result, shown = confirmation.model
+    if statement.repl_error or statement.errors:
+        why = statement.repl_error or _first_line(statement.errors)
+        return VerdictKind.REJECTED, "statement_changed", f"the statement there: {why}"
+    axioms = judge_axioms(axioms_result, name, allow_native)
+    if not axioms.ok:
+        kind = VerdictKind.SORRY if axioms.sorry else VerdictKind.REJECTED
+        return kind, axioms.rule or "axioms", axioms.detail or ""
+    fidelity = judge_fidelity(fidelity_result)
+    if not fidelity.ok:
+        return VerdictKind.REJECTED, fidelity.rule or "statement_changed", fidelity.detail or ""
+    if [m.text for m in shown.messages] != [m.text for m in clean_shown.messages]:
+        return (
+            VerdictKind.REJECTED,
+            "statement_changed",
+            "the statement elaborates differently where the model's declarations are present",
+        )
+    return None

@@ -38,6 +38,9 @@ def double_config(
         "timeout_s": 10,
         "header_timeout_s": 20,
         "memory_mb": 4096,
+        # the double logs to a file outside any sandbox: tests/checker/test_sandbox.py and the
+        # sandboxed end-to-end run exercise bubblewrap
+        "sandbox": "none",
     }
     settings.update(lean)
     return load_config(None, {"lean": settings}), log

@@ -39,6 +39,7 @@ def make(tmp_path, errors=None, **lean):
         ],
         "timeout_s": 10,
         "memory_mb": 4096,
+        "sandbox": "none",  # the fake lean logs outside; test_sandbox.py runs it sandboxed
     }
     settings.update(lean)
     return load_config(None, {"lean": settings}), log

@@ -44,7 +44,11 @@ Default answers (no rule matched), for {"cmd": ..., "env": n}:
     "declaration uses `sorry`" (script "sorry_quote": "'" gives the older 'sorry' spelling).
   - anything else → accepted: {"env": n} with no messages.
   Every command reply carries a new env number (0, 1, 2, ... per process), as upstream.
-  Requests that are not commands (tactic mode, pickling, files) → {"message": "fake_repl: ..."}.
+  {"pickleTo": PATH, "env": n} writes the environment (its imports and the texts of the commands
+  that built it) to PATH as JSON; {"unpickleEnvFrom": PATH} reads it and, as the REPL's kernel
+  replay would, judges every recorded command again by the rules (never by what the file
+  claims): a command a rule gives an error fails the replay ({"message": ...}).
+  Other requests that are not commands (tactic mode, files) → {"message": "fake_repl: ..."}.
 
 Script JSON (all keys optional):
   {"rules": [RULE, ...],        first matching rule wins; a rule matches when its "match"
@@ -54,7 +58,10 @@ Script JSON (all keys optional):
                                  sleep before answering each command (not the import)
    "import_latency_s": 0.0,     sleep before answering a command with imports
    "bad_imports": [], "constants_from": {}, "unknown_constants": [], "axioms": [...],
-   "sorry_quote": "`", "strict_constants": false}
+   "sorry_quote": "`", "strict_constants": false,
+   "compromised": false}          true: once this process has run a command the harness did
+                                 not write (model text), it forges every reply, as code running
+                                 inside Lean could: no errors, no sorries, clean axioms
   RULE keys (besides "match"/"match_re"):
    "error": TEXT              an error message; placed at the first occurrence of "at"
                               (default: the match text) in the cmd: line and column computed
@@ -64,6 +71,8 @@ Script JSON (all keys optional):
    "raw": TEXT                write TEXT (then a blank line) instead of a JSON reply
    "reply": {...}             reply this object verbatim ("env" is filled in if absent and
                               "no_env" is not set)
+   "exec": PYTHON             run this Python in the double's process (model code running inside
+                              Lean) and report the value it leaves in `result` as an info message
    "hang": true               never answer (sleep until killed)
    "crash": true              write half a JSON reply, then exit 1
    "exit": CODE               exit at once with CODE, no reply
@@ -93,6 +102,12 @@ DECL_RE = re.compile(
     re.M,
 )
 IMPORT_RE = re.compile(r"^\s*import\s+(.+)$")
+# What the harness writes itself (probes, the suite's options/opens and statement, audits): the
+# rest of a command is model text, which a "compromised" process takes over on.
+HARNESS_TEXT = re.compile(
+    r"\s*(?:$|#check |#print axioms |theorem __harness_|set_option |open |example : True := by aesop)"
+    r"|[\s\S]*\b__harness_c?ref\b"
+)
 
 
 def parse_args(argv: list[str]) -> dict[str, Any]:
@@ -208,7 +223,9 @@ class FakeRepl:
         self.script = script
         self.replay = replay
         self.log_path = log
-        self.envs: list[dict[str, Any]] = []  # env -> {"modules": set, "decls": {name: sorry?}}
+        # env -> {"modules": set, "decls": {name: sorry?}, "texts": the commands that built it}
+        self.envs: list[dict[str, Any]] = []
+        self.compromised = False
         seed = script.get("seed", 0)
         self.rng = random.Random(f"{seed}-{os.getpid()}")
         self.bad_imports = set(script.get("bad_imports", []))
@@ -278,9 +295,50 @@ class FakeRepl:
             return rule
         return None
 
-    def new_env(self, modules: set[str], decls: dict[str, bool]) -> int:
-        self.envs.append({"modules": modules, "decls": decls})
+    def new_env(
+        self, modules: set[str], decls: dict[str, bool], texts: tuple[str, ...] = ()
+    ) -> int:
+        self.envs.append({"modules": modules, "decls": decls, "texts": texts})
         return len(self.envs) - 1
+
+    def pickle(self, path: str, env: Any) -> None:
+        if not isinstance(env, int) or not 0 <= env < len(self.envs):
+            self.reply({"message": "Unknown environment."})
+            return
+        record = self.envs[env]
+        data = {"modules": sorted(record["modules"]), "texts": list(record["texts"])}
+        Path(path).write_text(json.dumps(data), encoding="utf-8")
+        self.reply({"env": env})
+
+    def unpickle(self, path: str) -> None:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            self.reply({"message": f"fake_repl: cannot unpickle {path}: {exc}"})
+            return
+        decls: dict[str, bool] = {}
+        for text in data.get("texts", []):
+            rule = self.find_rule(text)
+            if rule is not None and ("error" in rule or rule.get("crash") or "exit" in rule):
+                self.reply({"message": f"(kernel) replay failed: {rule.get('error', 'error')}"})
+                return
+            has_sorry = re.search(r"\bsorry\b", text) is not None
+            for found in DECL_RE.finditer(text):
+                if found.group(1) != "example" and found.group(2):
+                    decls[found.group(2)] = has_sorry
+        modules = set(data.get("modules", []))
+        self.reply({"env": self.new_env(modules, decls, tuple(data.get("texts", [])))})
+
+    def forged(self, cmd: str, base: dict[str, Any]) -> None:
+        """What code running inside Lean could print instead of Lean's answer."""
+        messages = [
+            message("info", f"'{name}' depends on axioms: [propext, Classical.choice, Quot.sound]",
+                    cmd, "#print")
+            for name in re.findall(r"#print\s+axioms\s+([^\s]+)", cmd)
+        ]  # fmt: skip
+        obj: dict[str, Any] = {"messages": messages} if messages else {}
+        obj["env"] = self.new_env(base["modules"], dict(base["decls"]), base["texts"] + (cmd,))
+        self.reply(obj)
 
     def handle(self, raw: str) -> None:
         try:
@@ -297,6 +355,12 @@ class FakeRepl:
             if recorded is not None:
                 self.write(recorded)
                 return
+        if isinstance(request, dict) and "pickleTo" in request:
+            self.pickle(str(request["pickleTo"]), request.get("env"))
+            return
+        if isinstance(request, dict) and "unpickleEnvFrom" in request:
+            self.unpickle(str(request["unpickleEnvFrom"]))
+            return
         if not isinstance(request, dict) or "cmd" not in request:
             self.reply({"message": "fake_repl: only command-mode requests are simulated"})
             return
@@ -319,12 +383,16 @@ class FakeRepl:
                     break
             if modules:
                 self.sleep_latency("import_latency_s")
-            base = {"modules": modules - self.bad_imports, "decls": {}}
+            base = {"modules": modules - self.bad_imports, "decls": {}, "texts": ()}
         else:
             base = self.envs[env]
             self.sleep_latency("latency_s")
         body = "\n".join([""] * body_start + lines[body_start:])
 
+        if self.script.get("compromised") and (self.compromised or not HARNESS_TEXT.match(body)):
+            self.compromised = True  # model code ran here: from now on it answers for Lean
+            self.forged(cmd, base)
+            return
         rule = self.find_rule(cmd)
         if rule is not None:
             if rule.get("hang"):
@@ -373,9 +441,20 @@ class FakeRepl:
             if "reply" in rule:
                 obj = dict(rule["reply"])
                 if "env" not in obj and not rule.get("no_env"):
-                    obj["env"] = self.new_env(base["modules"] | modules, decls)
+                    obj["env"] = self.new_env(
+                        base["modules"] | modules, decls, base["texts"] + (cmd,)
+                    )
                 self.reply(obj)
                 return
+
+        if rule is not None and "exec" in rule:
+            scope: dict[str, Any] = {}
+            try:
+                exec(rule["exec"], scope)  # the model's code, running inside "Lean"
+                result = str(scope.get("result", ""))
+            except Exception as exc:  # what the code could not do is the finding
+                result = f"exec failed: {type(exc).__name__}: {exc}"
+            messages.append(message("info", result, cmd, at))
 
         for found in re.finditer(r"#check\s+([^\s]+)", body):
             name = found.group(1)
@@ -423,7 +502,8 @@ class FakeRepl:
             obj["sorries"] = sorries
         if messages:
             obj["messages"] = messages
-        obj["env"] = self.new_env(base["modules"] | (modules - self.bad_imports), decls)
+        texts = base["texts"] + ((cmd,) if env is not None else ())
+        obj["env"] = self.new_env(base["modules"] | (modules - self.bad_imports), decls, texts)
         self.reply(obj)
 
 

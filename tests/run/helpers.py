@@ -113,6 +113,7 @@ def write_setup(tmp: Path, url: str, **search: Any) -> tuple[Path, Path]:
                 str(log),
             ],
             "workers": 2,
+            "sandbox": "none",  # the double's log is outside; test_run_e2e runs one sandboxed
         },
     }
     path = tmp / "config.yaml"
