@@ -7,11 +7,13 @@ the step and how to fix it. Nothing here runs at import time or when a config is
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from harness.config import Config
-from harness.errors import PrerequisiteError
+from harness.errors import HarnessError, PrerequisiteError
 
 __all__ = [
     "Check",
@@ -206,6 +208,31 @@ def _check_endpoint(config: Config) -> Check:
         )
     # Any HTTP answer (even 401 without a key) means the server is there.
     return Check("prover endpoint", True, f"{url} answered HTTP {response.status_code}")
+
+
+def _check_sandbox(config: Config) -> Check:
+    """`lean.sandbox: bwrap` needs bubblewrap, and it must be able to make its namespaces here
+    (it cannot inside some containers): run `true` in the sandbox Lean would get."""
+    from harness.checker.sandbox import INSTALL_HINT, sandboxed
+
+    lean = config.lean
+    if lean.sandbox == "none":
+        return Check("sandbox", False, "lean.sandbox: none (model code would run unconfined)",
+                     "install bubblewrap and set lean.sandbox: bwrap")  # fmt: skip
+    if shutil.which("bwrap") is None:
+        return Check("sandbox", False, "bwrap is not on PATH", INSTALL_HINT)
+    with tempfile.TemporaryDirectory(prefix="harness-doctor-") as scratch:
+        try:
+            argv, env = sandboxed(["true"], {"PATH": "/usr/bin:/bin"}, lean=dataclasses.replace(
+                lean, project_dir=scratch), scratch=scratch, cwd=scratch)  # fmt: skip
+            done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.SubprocessError, HarnessError) as exc:
+            return Check("sandbox", False, f"bwrap cannot run: {exc}", INSTALL_HINT)
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return Check("sandbox", False, f"bwrap cannot make its sandbox here: {why}",
+                     "run where user namespaces are allowed, or set lean.sandbox: none")  # fmt: skip
+    return Check("sandbox", True, "bwrap: no network, own namespaces, read-only binds")
 
 
 def _check_key(config: Config) -> Check:
@@ -399,6 +426,7 @@ def doctor_checks(config: Config) -> Iterator[Check]:
         yield _check_toolchain(config)
         yield _check_repl(config)
         yield _check_mathlib(config)
+        yield _check_sandbox(config)
     yield _check_endpoint(config)
     yield _check_key(config)
 

@@ -156,3 +156,17 @@ def test_without_bubblewrap_lean_commands_stop_at_once_saying_how_to_fix_it(tmp_
     message = str(err.value)
     assert "apt-get install -y bubblewrap" in message and "lean.sandbox: none" in message
     assert "\n" not in message
+
+
+def test_doctor_says_whether_lean_is_sandboxed(tmp_path):
+    from harness.checker.toolchain import doctor_checks
+
+    def sandbox_line(**lean):
+        config, _ = double_config(tmp_path, **lean)
+        (check,) = [c for c in doctor_checks(config) if c.name == "sandbox"]
+        return check
+
+    unconfined = sandbox_line(sandbox="none")
+    assert not unconfined.ok and "unconfined" in unconfined.line()
+    if shutil.which("bwrap"):
+        assert sandbox_line(sandbox="bwrap").ok

@@ -54,11 +54,12 @@ def test_doctor_reports_every_check_without_a_traceback(tmp_path, capsys, monkey
     out = capsys.readouterr().out.splitlines()
     assert code == 1
     checks = out[:-1]
-    assert len(checks) == 9 and all(line.startswith(("OK ", "FAIL ")) for line in checks)
+    assert len(checks) == 10 and all(line.startswith(("OK ", "FAIL ")) for line in checks)
     text = "\n".join(out)
     assert "FAIL elan: not found on PATH -> install elan: `apt install elan`" in text
     assert "FAIL prover key: $AIMLAPI_KEY is not set" in text
     assert "FAIL prover endpoint" in text and "Traceback" not in text
+    assert "FAIL sandbox: bwrap is not on PATH" in text  # PATH holds no bwrap here
 
 
 def test_doctor_never_prints_the_key(tmp_path, capsys, monkeypatch):
