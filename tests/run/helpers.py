@@ -88,12 +88,29 @@ def expected_rounds(problems: list[Problem]) -> dict[tuple[str, int, int], str]:
     }
 
 
-def write_setup(tmp: Path, url: str, **search: Any) -> tuple[Path, Path]:
-    """A config file for the doubles, and the REPL double's request log."""
-    rules = tmp / "repl-rules.json"
+def write_setup(tmp: Path, url: str, sandboxed: bool = False, **search: Any) -> tuple[Path, Path]:
+    """A config file for the doubles, and the REPL double's request log (none when
+    `sandboxed`: the double then runs under bubblewrap, which lets it write nowhere outside)."""
+    (tmp / "rules").mkdir(exist_ok=True)
+    rules = tmp / "rules" / "repl-rules.json"
     rules.write_text(json.dumps({"rules": [{"match": MARKER, "error": ERROR_TEXT}]}))
     log = tmp / "repl-log.jsonl"
     (tmp / "lean").mkdir(exist_ok=True)
+    lean: dict[str, Any] = {
+        "repl_command": [sys.executable, str(FAKE_REPL), "--script", str(rules), "--log", str(log)],
+        "sandbox": "none",  # the double's log is outside any sandbox
+    }
+    if sandboxed:
+        lean = {
+            "repl_command": [
+                str(Path(sys.executable).resolve()),
+                str(FAKE_REPL),
+                "--script",
+                str(rules),
+            ],
+            "sandbox": "bwrap",
+            "sandbox_ro_binds": [sys.base_prefix, str(FAKE_REPL.parent), str(rules.parent)],
+        }
     config = {
         "suite": "smoke",
         "prover": {
@@ -102,19 +119,7 @@ def write_setup(tmp: Path, url: str, **search: Any) -> tuple[Path, Path]:
             "concurrency": 4,
         },
         "search": {"samples": SAMPLES, "repair_rounds": 1, **search},
-        "lean": {
-            "project_dir": str(tmp / "lean"),
-            "repl_command": [
-                sys.executable,
-                str(FAKE_REPL),
-                "--script",
-                str(rules),
-                "--log",
-                str(log),
-            ],
-            "workers": 2,
-            "sandbox": "none",  # the double's log is outside; test_run_e2e runs one sandboxed
-        },
+        "lean": {"project_dir": str(tmp / "lean"), "workers": 2, **lean},
     }
     path = tmp / "config.yaml"
     path.write_text(yaml.safe_dump(config))

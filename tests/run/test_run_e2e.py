@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -75,6 +76,18 @@ def recompute(lines: list[dict], problem_names: list[str], n: int) -> dict:
         "attempts": len(rows),
         "pass_at": pass_at,
     }
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_a_run_with_lean_sandboxed_gives_the_scripted_verdicts(tmp_path, problems):
+    with ChatServer(ScriptedProver(problems)) as server:
+        config, _ = write_setup(tmp_path, server.url, sandboxed=True)
+        run = tmp_path / "run"
+        assert harness_run(config, run) == 0
+    got = {key: line["verdict"] for key, line in effective(read_lines(run)).items()}
+    assert got == expected_rounds(problems)
+    header = json.loads((run / "header.json").read_text())
+    assert header["sandbox"] == "bwrap" and header["confirmation"].startswith("fresh process")
 
 
 def test_every_verdict_and_the_summary_match_the_script(tmp_path, problems):
