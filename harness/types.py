@@ -251,7 +251,9 @@ class LeanJobResult:
     error: str | None = None  # for checker_error/timeout: what happened, in one line
     header_messages: tuple[LeanMessage, ...] = ()
     checked_by: str | None = None  # a remote checker's URL ("kimina <url>"); None: local Lean
-    confirmation: Confirmation | None = None  # when the job asked and Lean accepted
+    # the environment the commands left, pickled, when the job asked for confirmation and Lean
+    # accepted: `checker.confirm(job, pickle)` replays it in a process that never ran model text
+    pickle: bytes | None = field(default=None, repr=False)
 
 
 # ---------------------------------------------------------------------------------------------

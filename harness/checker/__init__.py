@@ -21,7 +21,7 @@ from harness.checker.oneshot import OneShotChecker
 from harness.checker.pool import ReplPool
 from harness.checker.protocol import classify
 from harness.config import Config
-from harness.types import LeanJob, LeanJobResult
+from harness.types import Confirmation, LeanJob, LeanJobResult
 
 __all__ = [
     "LeanChecker",
@@ -41,6 +41,9 @@ class LeanChecker(Protocol):
     async def __aexit__(self, *exc: object) -> None: ...
 
     async def run(self, job: LeanJob) -> LeanJobResult: ...
+
+    # the REPL pool only (jobs ask for it with `confirm`, built for lean.backend: repl)
+    async def confirm(self, job: LeanJob, pickled: bytes) -> Confirmation: ...
 
     def versions(self) -> dict[str, str]: ...
 

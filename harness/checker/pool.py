@@ -532,27 +532,20 @@ class ReplPool:
             header_messages=header_messages,
         )
         if job.confirm is not None and pickled is not None:
-            confirmation = await self._confirm(worker.key, parts, job, pickled, timeout)
-            result = dataclasses.replace(result, confirmation=confirmation)
-        elif job.confirm is not None and protocol.classify(commands[-1]) == "accepted":
-            confirmation = Confirmation("checker_error", error="the environment was not pickled")
-            result = dataclasses.replace(result, confirmation=confirmation)
+            result = dataclasses.replace(result, pickle=pickled)
         return result
 
     # -- confirming in a fresh process ------------------------------------------------------------
 
-    async def _confirm(
-        self,
-        key: tuple[str, ...],
-        parts: protocol.HeaderParts,
-        job: LeanJob,
-        pickled: bytes,
-        timeout: float,
-    ) -> Confirmation:
-        """Replay the model's environment in the confirming process (one per pool, never given
-        model text, so it may serve many confirmations) and run the harness's audits there."""
+    async def confirm(self, job: LeanJob, pickled: bytes) -> Confirmation:
+        """Replay the environment a job's process pickled in the confirming process (one per
+        pool, never given model text, so it may serve many confirmations; the slots go on with
+        other jobs meanwhile) and run the harness's audits there."""
         spec = job.confirm
         assert spec is not None
+        parts = protocol.split_header(job.header)
+        key = parts.imports
+        timeout = job.timeout_s or self.lean.timeout_s
         async with self._confirm_lock:
             worker = self._confirmer
             if worker is not None and (worker.key != key or not worker.process.alive):

@@ -229,7 +229,13 @@ async def verify(
     native = axioms.native or (allow_native and uses_native(screened_candidate(spliced, candidate)))
     if job.confirm is None:
         return verdict(VerdictKind.PROVED, messages=messages, native=native)
-    confirmed = _judge_confirmation(result.confirmation, name, allow_native)
+    confirmation = None
+    if result.pickle is not None:
+        try:
+            confirmation = await checker.confirm(job, result.pickle)
+        except CheckerError as exc:
+            confirmation = Confirmation("checker_error", error=str(exc))
+    confirmed = _judge_confirmation(confirmation, name, allow_native)
     if confirmed is None:
         return verdict(VerdictKind.PROVED, messages=messages, native=native)
     kind, rule, why = confirmed
