@@ -12,6 +12,8 @@ refusals split by whether the attempt passed in its authors' checker, and the sa
 answers are also read the way benchmarks/bench_pipeline.py serves them (fences stripped, wrapped
 in a chat reply with the suite's statement, against the suite's problem). For each corpus the
 CPU of splice and of the screen is printed per answer (target: both together < 0.4 ms).
+For each corpus it also counts the answers with any finding (not only the first refusal) of
+the meta-level rules of issue 12 (target: none in these honest or merely failing answers).
 """
 
 from __future__ import annotations
@@ -28,12 +30,16 @@ from pathlib import Path
 
 from harness.config import SoundnessConfig
 from harness.extract import extract_proof
-from harness.soundness.screen import screen
+from harness.soundness.screen import screen_all
 from harness.soundness.splice import STANDARD_HEADER, splice, split_lean_file
 from harness.soundness.verify import screened_candidate
 from harness.types import Candidate, Problem
 
 ROOT = Path(__file__).resolve().parent.parent
+# rules that refuse meta-level code (issue 12): no honest answer should meet them anywhere
+META_RULES = (
+    "meta_code", "io", "include_str", "tactic_config_code", "aesop_tactic_rule", "widget",
+)  # fmt: skip
 
 
 def corpus_files(shared: Path) -> dict[str, list[Path]]:
@@ -52,18 +58,27 @@ class StageTimes:
         self.splice = 0.0
         self.screen = 0.0
         self.answers = 0
+        self.meta: collections.Counter[str] = collections.Counter()  # answers per META_RULES
 
     def run(self, problem: Problem, found: Candidate, config: SoundnessConfig):
         """splice + screen of one extracted answer, timed; the screen's refusal or None."""
         t0 = time.process_time()
         spliced = splice(problem, found)
         t1 = time.process_time()
-        bad = screen(screened_candidate(spliced, found), config, header=problem.header)
+        found_all = screen_all(screened_candidate(spliced, found), config, header=problem.header)
+        # the screen's choice: the first `rejected` finding, else the first (a `sorry`)
+        bad = next((r for r in found_all if r.kind.value == "rejected"), None)
+        bad = bad or (found_all[0] if found_all else None)
         t2 = time.process_time()
         self.splice += t1 - t0
         self.screen += t2 - t1
         self.answers += 1
+        self.meta.update({r.rule for r in found_all} & set(META_RULES))
         return bad
+
+    def describe_meta(self) -> str:
+        counts = ", ".join(f"{rule} {self.meta[rule]}" for rule in META_RULES)
+        return f"answers with a meta-level finding anywhere: {counts}"
 
     def describe(self) -> str:
         n = max(self.answers, 1)
@@ -124,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                         "files": len(files),
                         "refused": refused,
                         "by_rule": {k: sorted(v) for k, v in by_rule.items()},
+                        "meta_findings": {rule: times.meta[rule] for rule in META_RULES},
                         "seconds": round(seconds, 3),
                     }
                 )
@@ -134,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             f"({seconds:.2f} s, {1000 * seconds / max(len(files), 1):.1f} ms each; "
             f"{times.describe()})"
         )
+        print(f"  {times.describe_meta()}")
         for rule in sorted(by_rule):
             names = sorted(by_rule[rule])
             print(f"  {rule}: {len(names)}")
@@ -178,6 +195,7 @@ def screen_attempts(path: Path, config: SoundnessConfig) -> None:
                     passed_native.add(name)
     seconds = time.perf_counter() - t0
     print(f"Labelled attempts (3 provers): {rows} ({seconds:.1f} s; {times.describe()})")
+    print(f"  {times.describe_meta()}")
     for (rule, passed), n in sorted(counts.items(), key=lambda kv: (not kv[0][1], -kv[1])):
         print(f"  {rule} ({'passed' if passed else 'failed'} attempts): {n}")
     if passed_native:
@@ -217,6 +235,7 @@ def time_pipeline_answers(path: Path, suite_path: Path, config: SoundnessConfig)
             if bad is not None:
                 refused[bad.rule] += 1
     print(f"Attempts as bench_pipeline serves them: {rows} ({times.describe()})")
+    print(f"  {times.describe_meta()}")
     for rule, n in refused.most_common():
         print(f"  {rule}: {n}")
 

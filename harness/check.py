@@ -3,23 +3,33 @@
 `harness check` and `harness recheck` are thin commands over this: what to check (the theorems
 of a Lean file, model-style answers against a suite's statements, the proved rounds of a run
 directory), checking it all with one checker, and how a verdict is printed.
+
+A Lean file's header (its imports, options and opens) goes to Lean unscreened only with
+`--trust-header`. Otherwise its imports must be those of a known suite header (a catalogued
+suite's, the smoke suite's or the standard miniF2F header), its options that such a header
+also sets are excepted, and everything else in it is screened like a model's preamble (a
+`set_option debug.skipKernelTC true` there is refused as it would be in an answer).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from harness.config import Config
+from harness.config import Config, SoundnessConfig
 from harness.errors import HarnessError
 from harness.extract import extract_proof
+from harness.lean_text import parse_header
 from harness.record import RunRecord
 from harness.types import Candidate, NoProof, Problem, Suite, Verdict, VerdictKind
 
 __all__ = [
     "CheckItem",
+    "known_headers",
+    "known_headers_for",
     "candidate_from_answer",
     "file_items",
     "suite_items",
@@ -31,11 +41,13 @@ __all__ = [
 
 
 class CheckItem(NamedTuple):
-    """One theorem to check: the name it is reported under, its statement, the proof."""
+    """One theorem to check: the name it is reported under, its statement, the proof, and a
+    verdict already reached without Lean (its file's header was refused), if any."""
 
     name: str
     problem: Problem
     candidate: Candidate | NoProof
+    refused: Verdict | None = None
 
 
 def read_text(path: str | Path) -> str:
@@ -55,14 +67,76 @@ def candidate_from_answer(text: str, problem: Problem) -> Candidate | NoProof:
     return found
 
 
-def file_items(path: str) -> list[CheckItem]:
-    """Every `theorem` of a Lean file, its statement as written."""
+@lru_cache(maxsize=1)
+def known_headers() -> tuple[tuple[str, str], ...]:
+    """(name, header text) of the suite headers a checked file may use unscreened."""
+    from harness.soundness.splice import STANDARD_HEADER
+    from harness.suites.catalogue import CATALOGUE
+
+    known = [("the standard header", STANDARD_HEADER), ("smoke", "")]
+    for entry in CATALOGUE:
+        text = entry.header
+        if "autoImplicit false" in text and "set_option autoImplicit" not in text:
+            # the catalogue describes these headers in words ("import Mathlib + per-problem
+            # opens (autoImplicit false)"): their imports, and the option they set
+            imports = "".join(f"import {m}\n" for m in parse_header(text).imports)
+            text = imports + "set_option autoImplicit false\n"
+        known.append((entry.name, text))
+    return tuple(known)
+
+
+def known_headers_for(imports: tuple[str, ...]) -> list[str]:
+    """The known suite headers whose imports are exactly `imports` (in any order)."""
+    wanted = set(imports)
+    return [text for _, text in known_headers() if set(parse_header(text).imports) == wanted]
+
+
+def _header_refusal(
+    path: str, text: str, header: str, soundness: SoundnessConfig, trust_header: bool
+) -> Verdict | None:
+    """The verdict for every theorem of a file whose header the screen refuses, or None. A
+    header whose imports no known suite header has stops the check (HarnessError)."""
+    from harness.soundness.screen import screen_header
+
+    if trust_header or not header.strip():
+        return None
+    imports = parse_header(header).imports
+    known = known_headers_for(imports)
+    if not known:
+        names = [name for name, t in known_headers() if t.strip()]
+        shown = ", ".join(imports) or "none"
+        raise HarnessError(
+            f"{path}: its imports ({shown}) are not those of a known suite header "
+            f"({', '.join(names)}); check it with --trust-header if you trust them"
+        )
+    found = screen_header(header, known, soundness)
+    if found is None:
+        return None
+    return Verdict(
+        VerdictKind.REJECTED,  # even a `sorry` there: a header is no place for a proof
+        rule=found.rule,
+        where=f"{found.line}:{found.col} {found.text}",
+        checked_file=text,
+        detail="the file's header (above its first theorem) is screened like a model's text; "
+        "--trust-header uses it as it is",
+    )
+
+
+def file_items(
+    path: str, soundness: SoundnessConfig | None = None, *, trust_header: bool = False
+) -> list[CheckItem]:
+    """Every `theorem` of a Lean file, its statement as written. Everything the file adds
+    above a theorem is screened: its aux like a model's, its header as `_header_refusal` says."""
     from harness.soundness.splice import split_lean_file
 
-    _, theorems = split_lean_file(read_text(path))
+    text = read_text(path)
+    header, theorems = split_lean_file(text)
     if not theorems:
         raise HarnessError(f"{path}: no `theorem NAME ... :=` to check")
-    return [CheckItem(t.problem.name, t.problem, t.candidate) for t in theorems]
+    refused = _header_refusal(
+        path, text.replace("\r\n", "\n"), header, soundness or SoundnessConfig(), trust_header
+    )
+    return [CheckItem(t.problem.name, t.problem, t.candidate, refused) for t in theorems]
 
 
 def suite_items(path: str, spec: str, config: Config, from_dir: str | None) -> list[CheckItem]:
@@ -121,12 +195,21 @@ def proved_items(record: RunRecord, suite: Suite) -> list[tuple[tuple[str, int, 
 
 
 async def check_all(items: list[CheckItem], config: Config) -> list[Verdict]:
-    """Verify every item with one checker (the REPL pool runs them concurrently)."""
+    """Verify every item with one checker (the REPL pool runs them concurrently); an item
+    already refused (its file's header) is not sent to Lean."""
     from harness.checker import open_checker
     from harness.soundness.verify import verify
 
+    if all(item.refused is not None for item in items):
+        return [item.refused for item in items if item.refused is not None]
     async with open_checker(config) as checker:
-        return list(await asyncio.gather(*(verify(p, c, checker, config) for _, p, c in items)))
+
+        async def one(item: CheckItem) -> Verdict:
+            if item.refused is not None:
+                return item.refused
+            return await verify(item.problem, item.candidate, checker, config)
+
+        return list(await asyncio.gather(*(one(item) for item in items)))
 
 
 def explain(verdict: Verdict) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import asdict
@@ -47,11 +48,37 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         if args.debug:
             raise
-        print(f"harness: error: {exc}", file=sys.stderr)
+        print(f"harness: error: {one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a path that cannot be made, read or written: one line naming it
+        if args.debug:
+            raise
+        print(f"harness: error: {os_error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return 130
+
+
+def os_error_line(exc: OSError) -> str:
+    """`PATH: reason` for a file-system error (both paths for a rename), in one line."""
+    reason = exc.strerror or str(exc) or exc.__class__.__name__
+    if isinstance(exc, FileExistsError) and exc.filename is not None:
+        if not Path(exc.filename).is_dir():  # mkdir on a file
+            reason = "exists and is not a directory"
+    paths = [str(f) for f in (exc.filename, exc.filename2) if f is not None]
+    if paths:
+        # record.write_atomic writes DIR/.NAME.XXXXXXXX then renames it: name DIR/NAME instead
+        tmp = re.fullmatch(r"\.(.+)\.[a-z0-9_]{8}", Path(paths[0]).name)
+        if tmp and not Path(paths[0]).exists():
+            paths[0] = str(Path(paths[0]).with_name(tmp.group(1)))
+            reason = f"cannot write ({reason})"
+    return one_line(f"{' -> '.join(paths)}: {reason}" if paths else reason)
+
+
+def one_line(text: str) -> str:
+    """A message's lines joined with "; " (an error is one line on stderr)."""
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 if __name__ == "__main__":
@@ -159,6 +186,12 @@ def _add_check_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--suite", metavar="SUITE", help="check PROOFS.jsonl against this suite")
     p.add_argument("--from-dir", metavar="DIR", help="load the suite from this local folder")
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout, one per theorem")
+    p.add_argument(
+        "--trust-header",
+        action="store_true",
+        help="send a FILE's header (imports, options, opens) to Lean unscreened; without it "
+        "the imports must be a known suite header's and the rest is screened",
+    )
     add_config_options(p)
     p.set_defaults(handler=_check_command)
 
@@ -168,7 +201,7 @@ def _check_command(args: argparse.Namespace) -> int:
     if args.suite:
         items = suite_items(args.path, args.suite, config, args.from_dir)
     else:
-        items = file_items(args.path)
+        items = file_items(args.path, config.soundness, trust_header=args.trust_header)
     verdicts = asyncio.run(check_all(items, config))
     for item, verdict in zip(items, verdicts, strict=True):
         if args.json:
@@ -258,7 +291,9 @@ def _add_recheck_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from-dir", metavar="DIR", help="load the suite from this local folder")
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout, one per attempt")
     p.add_argument(
-        "--config", metavar="FILE", help="use this config instead of the run's config.yaml"
+        "--config",
+        metavar="FILE",
+        help="use this config instead of the run's config.yaml (and the defaults)",
     )
     p.add_argument(
         "--set",
@@ -266,7 +301,7 @@ def _add_recheck_command(sub: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         action="append",
         default=[],
-        help="override one key of the run's config (e.g. lean.project_dir=...)",
+        help="override one config key (e.g. lean.project_dir=...)",
     )
     p.set_defaults(handler=_recheck_command)
 
@@ -282,10 +317,30 @@ def _recheck_command(args: argparse.Namespace) -> int:
     record = RunRecord(run_dir)
     if not record.attempts_path.exists():
         raise RecordError(f"{run_dir}: no attempts.jsonl (not a run directory?)")
-    config_path = Path(args.config) if args.config else run_dir / "config.yaml"
-    if args.config is None and not config_path.exists():
-        config_path = None
-    config = load_config(config_path, args.overrides)
+    if args.config is not None:
+        config = load_config(args.config, args.overrides)
+    else:
+        from harness.config import merge_dicts, parse_overrides
+        from harness.errors import ConfigError
+
+        # A run directory may come from someone else: its lean.* (which program runs as Lean,
+        # the environment it sees), soundness.* (what counts as proved) and prover.* are never
+        # taken; they come from the current config (defaults, --set). Suite and search stay.
+        untrusted = ("lean", "soundness", "prover")
+        recorded = record.read_config() or {}
+        kept = {k: v for k, v in recorded.items() if k not in untrusted}
+        try:
+            load_config(None, kept)
+        except ConfigError as exc:
+            raise ConfigError(f"{record.config_path}: {exc}") from exc
+        config = load_config(None, merge_dicts(kept, parse_overrides(args.overrides)))
+        if recorded:
+            print(
+                f"harness recheck: the run's suite and search settings are used; "
+                f"{', '.join(k + '.*' for k in untrusted)} come from the current "
+                f"config (defaults, --set), never from {record.config_path}",
+                file=sys.stderr,
+            )
     suite = load_suite(args.suite or config.suite, config, from_dir=args.from_dir)
 
     proved = proved_items(record, suite)

@@ -81,6 +81,23 @@ class ProverConfig:
     price_prompt_per_mtok: float | None = None  # USD per million prompt tokens, for cost
     price_completion_per_mtok: float | None = None
 
+    def __post_init__(self) -> None:
+        # what no request could fix is a config error, before any work
+        try:
+            url = urllib.parse.urlsplit(self.base_url)
+            host = url.hostname
+        except (ValueError, TypeError, AttributeError):
+            url, host = None, None
+        if url is None or url.scheme not in ("http", "https") or not host:
+            raise ConfigError(
+                f"prover.base_url: {self.base_url!r} is not an http:// or https:// URL with a "
+                "host (e.g. https://api.example.com/v1)"
+            )
+        if not 0.0 <= self.temperature <= 2.0:
+            raise ConfigError(f"prover.temperature: expected 0 to 2, got {self.temperature!r}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ConfigError(f"prover.top_p: expected more than 0, at most 1, got {self.top_p!r}")
+
 
 @dataclass(frozen=True)
 class SearchConfig:
@@ -423,11 +440,43 @@ def load_config(
     extra = overrides if isinstance(overrides, dict) else parse_overrides(overrides)
     data = merge_dicts(data, extra)
     try:
-        return _build(Config, data)
+        config = _build(Config, data)
     except ConfigError as exc:
         if path is not None:
             raise ConfigError(f"{path}: {exc}") from exc
         raise
+    project_dir = _resolve_project_dir(config.lean.project_dir, path, data, extra)
+    if project_dir != config.lean.project_dir:
+        config = dataclasses.replace(
+            config, lean=dataclasses.replace(config.lean, project_dir=project_dir)
+        )
+    return config
+
+
+# The harness checkout's own Lake project: the default's fallback outside the checkout.
+_CHECKOUT_PROJECT = Path(__file__).resolve().parent.parent / "lean_project"
+
+
+def _resolve_project_dir(
+    value: str, path: str | os.PathLike[str] | None, data: dict[str, Any], extra: dict[str, Any]
+) -> str:
+    """lean.project_dir: a relative path from a config file is relative to that file's directory;
+    from --set, relative to the current directory. The default (`lean_project`) is the current
+    directory's, else the harness checkout's. Kept as written when that is the same place (a
+    recorded run's config hash stays), else made absolute (so every message names it whole)."""
+    if Path(value).is_absolute():
+        return value
+    lean_extra = extra.get("lean")
+    overridden = isinstance(lean_extra, dict) and "project_dir" in lean_extra
+    lean_data = data.get("lean")
+    in_data = isinstance(lean_data, dict) and "project_dir" in lean_data
+    if path is not None and in_data and not overridden:
+        resolved = (Path(path).parent / value).absolute()
+    elif not in_data and not Path(value).exists() and _CHECKOUT_PROJECT.is_dir():
+        resolved = _CHECKOUT_PROJECT
+    else:
+        return value
+    return value if resolved.resolve() == Path(value).resolve() else str(resolved)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -64,8 +64,9 @@ def test_a_file_gives_each_theorem_with_the_text_before_it(tmp_path):
 def test_answers_are_matched_to_the_suite_by_name_or_declaration(tmp_path):
     path = tmp_path / "p.jsonl"
     path.write_text(json.dumps({"name": "smoke_add_zero", "proof": "by\n  simp"}) + "\n\n")
-    ((name, problem, candidate),) = suite_items(str(path), "smoke", load_config(), None)
+    ((name, problem, candidate, refused),) = suite_items(str(path), "smoke", load_config(), None)
     assert name == problem.name == "smoke_add_zero" and candidate.proof.strip() == "by\n  simp"
+    assert refused is None  # a suite's header is trusted
     path.write_text(json.dumps({"name": "smoke_add_zero", "proof": 3}) + "\n")
     with pytest.raises(HarnessError, match="`proof` must be a string"):
         suite_items(str(path), "smoke", load_config(), None)

@@ -1,10 +1,16 @@
 """The exploit corpus: answers as files, each with its expected outcome on its first line.
 
-    -- expect: <outcome> <rule> [| soundness.md row N] [| suite: STATEMENT] [| context: DECLS]
+    -- expect: <outcome> <rule> [| soundness.md row N] [| layer: LAYER] [| suite: STATEMENT]
+               [| context: DECLS] [| any note]
 
 outcome: `sorry` / `rejected` (the screen must refuse with that rule), `no_proof` (extraction
-finds no proof of the theorem, so nothing reaches Lean), `needs_lean` (only Lean can tell; the
-verify tests name these), `proved` (must-accept: the screen must let it through).
+finds no proof of the theorem, so nothing reaches Lean), `dropped` (extraction ends the proof
+before the text), `needs_lean` (only Lean can tell: the screen lets it through, the suite's
+statement reaches Lean verbatim, and LAYER, one of NEEDS_LEAN_LAYERS, must refuse it),
+`proved` (must-accept: the screen must let it through).
+
+layer: the layer that must stop the case. Screen outcomes default to `screen`, `no_proof` and
+`dropped` to `extraction`; a `needs_lean` case must name its layer.
 
 Every case goes through the path a run takes: extract_proof -> splice -> screen.
 """
@@ -22,6 +28,10 @@ from harness.soundness.verify import screened_candidate
 from harness.types import Candidate, NoProof, Problem
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
+# the layers after the screen that a `needs_lean` case may name
+NEEDS_LEAN_LAYERS = ("statement comparison", "axiom audit", "lean")
+_DEFAULT_LAYER = {"sorry": "screen", "rejected": "screen", "no_proof": "extraction"}
+_DEFAULT_LAYER |= {"dropped": "extraction", "proved": ""}
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,7 @@ class Case:
     outcome: str
     rule: str
     row: int | None
+    layer: str  # the layer that must stop it ("" for must-accept cases)
     problem: Problem
     answer: str  # the answer text (without the expectation line)
 
@@ -61,17 +72,21 @@ def load_case(path: Path) -> Case:
     fields = [f.strip() for f in first.removeprefix("-- expect: ").split("|")]
     outcome, _, rule = fields[0].partition(" ")
     row = None
+    layer = _DEFAULT_LAYER.get(outcome)
     suite_statement = None
     context = ""
     for f in fields[1:]:
         if f.startswith("soundness.md row "):
             row = int(f.removeprefix("soundness.md row "))
+        elif f.startswith("layer: "):
+            layer = f.removeprefix("layer: ")
         elif f.startswith("suite: "):
             suite_statement = f.removeprefix("suite: ")
         elif f.startswith("context: "):
             context = f.removeprefix("context: ")
+    assert layer is not None, f"{path.name}: a `{outcome}` case must name its `layer:`"
     return Case(
-        path, outcome, rule.strip(), row, _problem(answer, suite_statement, context), answer
+        path, outcome, rule.strip(), row, layer, _problem(answer, suite_statement, context), answer
     )
 
 

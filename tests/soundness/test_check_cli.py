@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -11,6 +13,8 @@ from harness.cli import main
 from harness.config import config_to_dict
 from harness.types import Attempt
 from tests.checker.helpers import double_config, read_log
+
+CLI_CORPUS = Path(__file__).resolve().parent / "corpus" / "cli"
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -30,6 +34,13 @@ def config_file(tmp_path, script=None, **extra):
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path, log
+
+
+def double_lean(tmp_path, script=None) -> tuple[str, Path]:
+    """`--set lean=...` pointing Lean at the REPL double (recheck takes lean.* from the current
+    config only), and the double's request log."""
+    config, log = double_config(tmp_path, script)
+    return "lean=" + json.dumps(config_to_dict(config)["lean"]), log
 
 
 def test_check_file_reports_each_theorem_and_the_rule(tmp_path, capsys):
@@ -155,7 +166,8 @@ def test_recheck_finds_proofs_that_no_longer_pass(tmp_path, capsys):
     (run_dir / "attempts.jsonl").write_text(
         "".join(json.dumps(a.to_json()) + "\n" for a in attempts), encoding="utf-8"
     )
-    code = main(["recheck", str(run_dir)])
+    lean, log = double_lean(tmp_path)
+    code = main(["recheck", str(run_dir), "--set", lean])
     out = capsys.readouterr().out.splitlines()
     assert code == 1
     assert out[0].startswith("smoke_zero_add sample 0 round 0: now rejected  axiom at ")
@@ -170,6 +182,108 @@ def test_recheck_all_pass_exits_zero(tmp_path, capsys):
     (run_dir / "config.yaml").write_text(cfg.read_text(encoding="utf-8"), encoding="utf-8")
     a = Attempt("smoke_add_zero", 0, 0, "proved", answer="by\n  simp")
     (run_dir / "attempts.jsonl").write_text(json.dumps(a.to_json()) + "\n", encoding="utf-8")
-    assert main(["recheck", str(run_dir)]) == 0
+    lean, _ = double_lean(tmp_path)
+    assert main(["recheck", str(run_dir), "--set", lean]) == 0
     assert capsys.readouterr().out.strip().endswith("1 still pass, 0 no longer pass")
     assert main(["recheck", str(tmp_path / "nowhere")]) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 12: what a file adds above its first theorem, and a run directory's config
+
+
+def cli_cases(ext: str) -> list[tuple[Path, str, str, str]]:
+    """(path, outcome, rule, layer) of the command-line exploit corpus (corpus/cli)."""
+    out = []
+    for path in sorted(CLI_CORPUS.glob(f"*.{ext}")):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        fields = [f.strip() for f in first.lstrip("-# ").removeprefix("expect: ").split("|")]
+        outcome, _, rule = fields[0].partition(" ")
+        layer = next(f.removeprefix("layer: ") for f in fields if f.startswith("layer: "))
+        out.append((path, outcome, rule, layer))
+    return out
+
+
+@pytest.mark.parametrize("case", cli_cases("lean"), ids=lambda c: c[0].stem)
+def test_check_file_screens_the_header_it_adds(case, tmp_path, capsys):
+    path, outcome, rule, layer = case
+    assert layer.startswith("harness check")
+    cfg, log = config_file(tmp_path)
+    lean = tmp_path / path.name
+    lean.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    code = main(["check", str(lean), "--config", str(cfg)])
+    captured = capsys.readouterr()
+    assert not [e for e in read_log(log) if e["event"] == "start"]  # Lean never started
+    if outcome == "rejected":
+        assert code == 1
+        lines = captured.out.splitlines()
+        assert lines and all(f" rejected  {rule} at " in line for line in lines), lines
+        line = int(lines[0].split(f"{rule} at ")[1].split(":")[0])
+        assert lean.read_text(encoding="utf-8").splitlines()[line - 1].startswith("set_option")
+    else:
+        assert (outcome, code) == ("error", 2)
+        assert rule in captured.err and len(captured.err.strip().splitlines()) == 1
+        assert main(["check", str(lean), "--config", str(cfg), rule]) != 2  # trusted: checked
+        assert [e for e in read_log(log) if e["event"] == "start"]
+
+
+def test_check_file_with_a_known_header_and_its_options(tmp_path, capsys):
+    cfg, _ = config_file(tmp_path)
+    deepseek = HEADER.replace("maxHeartbeats 400000", "maxHeartbeats 0")
+    for header in (HEADER, deepseek, "import Mathlib\n\nset_option autoImplicit false\n\n", ""):
+        lean = tmp_path / "proofs.lean"
+        lean.write_text(header + "theorem good (n : ℕ) : n + 0 = n := by\n  simp\n", "utf-8")
+        assert main(["check", str(lean), "--config", str(cfg)]) == 0, header
+        assert capsys.readouterr().out == "good proved\n"
+
+
+def _run_dir_with_hostile_config(tmp_path, answer: str) -> tuple[Path, Path]:
+    """A run directory whose config.yaml is corpus/cli's hostile one, its programs a script
+    that would leave a marker file if it were ever started; one attempt recorded `proved`."""
+    marker = tmp_path / "marker"
+    script = tmp_path / "evil.py"
+    script.write_text(f"import pathlib\npathlib.Path({str(marker)!r}).write_text('started')\n")
+    ((path, outcome, _, layer),) = cli_cases("yaml")
+    assert (outcome, layer) == ("ignored", "harness recheck (config)")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for key in ("repl_command", "lean_command"):
+        data["lean"][key] = [sys.executable, str(script)]
+    data["suite"] = "smoke"
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    attempt = Attempt("smoke_two_plus_two", 0, 0, "proved", answer=answer)
+    (run_dir / "attempts.jsonl").write_text(json.dumps(attempt.to_json()) + "\n", "utf-8")
+    return run_dir, marker
+
+
+def test_recheck_never_starts_the_program_a_run_directory_names(tmp_path, capsys):
+    run_dir, marker = _run_dir_with_hostile_config(tmp_path, "by\n  decide")
+    empty = tmp_path / "no_project"
+    empty.mkdir()
+    sets = [f"lean.project_dir={empty}", "lean.timeout_s=5", "lean.header_timeout_s=5"]
+    main(["recheck", str(run_dir), *[a for s in sets for a in ("--set", s)]])
+    err = capsys.readouterr().err
+    assert not marker.exists()  # the run directory's lean.repl_command was never started
+    assert "lean.*, soundness.*, prover.* come from the current config" in err
+
+
+def test_recheck_takes_soundness_and_lean_from_the_current_config(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AIMLAPI_KEY", "sk-test-secret-1234")
+    run_dir, marker = _run_dir_with_hostile_config(tmp_path, "by\n  native_decide")
+    lean, log = double_lean(tmp_path)
+    code = main(["recheck", str(run_dir), "--set", lean])
+    captured = capsys.readouterr()
+    assert not marker.exists()
+    # the run's `soundness.allow_native_decide: true` is not the current policy
+    assert code == 1
+    assert captured.out.startswith(
+        "smoke_two_plus_two sample 0 round 0: now rejected  native_decide"
+    )
+    assert len([line for line in captured.err.splitlines() if "current config" in line]) == 1
+    code = main(
+        ["recheck", str(run_dir), "--set", lean, "--set", "soundness.allow_native_decide=true"]
+    )
+    assert code == 0  # the current config may allow it
+    starts = [e for e in read_log(log) if e["event"] == "start"]
+    assert starts and all("AIMLAPI_KEY" not in s["environ"] for s in starts)

@@ -11,7 +11,7 @@ from harness.soundness.splice import splice, split_lean_file
 from harness.soundness.verify import screened_candidate
 from harness.types import Candidate, NoProof, VerdictKind
 from tests.conftest import shared_path
-from tests.soundness.corpus_cases import cases, run_screen
+from tests.soundness.corpus_cases import NEEDS_LEAN_LAYERS, cases, run_screen
 
 REJECT = cases("reject")
 ACCEPT = cases("accept")
@@ -26,6 +26,13 @@ NEEDS_LEAN = {
     "declaration; only elaboration sees the clash",
     "r77_self_reference": "a proof that cites the theorem being proved: Lean's command mode "
     "refuses the unknown identifier (REPL tactic mode once accepted it, repl#44)",
+    # issue 12: the screen no longer refuses instances and local notations (honest proofs use
+    # them); what one changes in the statement, the statement comparison refuses
+    "r31_instance_override": "an instance redefining `+` on ℕ: the model's theorem elaborates "
+    "with it, the reference statement (elaborated before any model text) without it",
+    "r32_local_notation": "a local notation redefining `≤`: the same suite text means another "
+    "statement after it; the reference was elaborated before it",
+    "r41_attribute_instance": "`attribute [instance]` on a model's `Add ℕ`: as r31, by attribute",
 }
 
 # Rows of soundness.md's table that apply to whole-proof checking (row 7 is a harness bug class
@@ -67,6 +74,21 @@ def test_corpus_size_and_coverage():
     covered = {c.row for c in REJECT if c.row is not None}
     assert covered >= ROWS, f"rows without a must-reject case: {sorted(ROWS - covered)}"
     assert {c.name for c in REJECT if c.outcome == "needs_lean"} == set(NEEDS_LEAN)
+    assert all(c.layer for c in REJECT), [c.name for c in REJECT if not c.layer]
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in REJECT if c.outcome == "needs_lean"], ids=lambda c: c.name
+)
+def test_needs_lean_cases_reach_their_layer_with_the_suite_statement_verbatim(case):
+    """What the screen lets through for a later layer gets there, and the file Lean checks
+    holds the suite's statement byte for byte (what the statement comparison compares)."""
+    assert case.layer in NEEDS_LEAN_LAYERS, case.layer
+    found, spliced, rejection = run_screen(case.problem, case.answer)
+    assert isinstance(found, Candidate), found
+    assert rejection is None, rejection.describe()
+    assert spliced.statement == case.problem.statement
+    assert case.problem.statement + " " + spliced.proof in spliced.model_text
 
 
 @pytest.mark.parametrize("case", REJECT, ids=lambda c: c.name)

@@ -1,4 +1,4 @@
--- expect: rejected instance | soundness.md row 8
+-- expect: rejected axiom | soundness.md row 8 | layer: screen
 import Mathlib
 import Aesop
 
@@ -6,6 +6,8 @@ set_option maxHeartbeats 400000
 
 open BigOperators Real Nat Topology Rat
 
-instance (priority := high) bad : Fact False := ⟨by exact?⟩
+axiom cheat : False
+
+instance (priority := high) bad : Fact False := ⟨cheat⟩
 
 theorem t : (2 : ℕ) + 2 = 5 := (Fact.out : False).elim

@@ -1,4 +1,4 @@
--- expect: rejected instance | soundness.md row 21
+-- expect: needs_lean statement_changed | soundness.md row 21 | layer: statement comparison
 import Mathlib
 import Aesop
 

@@ -1,4 +1,4 @@
--- expect: rejected scope | soundness.md row 21
+-- expect: needs_lean statement_changed | soundness.md row 21 | layer: statement comparison
 import Mathlib
 import Aesop
 
@@ -6,8 +6,6 @@ set_option maxHeartbeats 400000
 
 open BigOperators Real Nat Topology Rat
 
-local notation "five" => (4 : ℕ)
+local notation:50 (priority := high) a:51 " ≤ " b:51 => b < a
 
-theorem t : (2 : ℕ) + 2 = 5 := by
-  show 2 + 2 = five
-  rfl
+theorem t : (3 : ℕ) ≤ 2 := by decide

@@ -1,4 +1,4 @@
--- expect: rejected attribute | soundness.md row 28
+-- expect: needs_lean statement_changed | soundness.md row 28 | layer: statement comparison
 import Mathlib
 import Aesop
 

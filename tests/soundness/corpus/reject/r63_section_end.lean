@@ -1,4 +1,4 @@
--- expect: rejected scope | soundness.md row 22
+-- expect: rejected scope | soundness.md row 19 | layer: screen
 import Mathlib
 import Aesop
 
@@ -6,8 +6,7 @@ set_option maxHeartbeats 400000
 
 open BigOperators Real Nat Topology Rat
 
-section
-variable (n : ℕ)
+theorem helper : True := trivial
 end
 
 theorem t : (2 : ℕ) + 2 = 5 := by

@@ -1,4 +1,4 @@
--- expect: needs_lean statement_changed | soundness.md row 17 | suite: theorem t : (2 : ℕ) + 2 = 5 :=
+-- expect: needs_lean statement_changed | soundness.md row 17 | suite: theorem t : (2 : ℕ) + 2 = 5 := | layer: lean
 import Mathlib
 import Aesop
 

@@ -1,4 +1,4 @@
--- expect: needs_lean lean_error | soundness.md row 23 | context: def target : ℕ := 7
+-- expect: needs_lean lean_error | soundness.md row 23 | context: def target : ℕ := 7 | layer: lean
 import Mathlib
 import Aesop
 

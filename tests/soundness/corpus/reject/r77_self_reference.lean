@@ -1,4 +1,4 @@
--- expect: needs_lean lean_error | soundness.md row 29
+-- expect: needs_lean lean_error | soundness.md row 29 | layer: lean
 import Mathlib
 import Aesop
 

@@ -6,10 +6,8 @@ set_option maxHeartbeats 400000
 
 open BigOperators Real Nat Topology Rat
 
-def leak : ℕ :=
-  match (IO.FS.writeFile "/tmp/pwned" "x" : IO Unit) () with
-  | .ok _ _ => 0
-  | .error _ _ => 1
+-- the model's own compiled code (doing IO it would be refused first: rule io, r102)
+def leak : ℕ := 0
 
 theorem t : (2 : ℕ) + 2 = 5 := by
   have h := eval% leak

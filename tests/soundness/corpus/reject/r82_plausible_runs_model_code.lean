@@ -6,10 +6,8 @@ set_option maxHeartbeats 400000
 
 open BigOperators Real Nat Topology Rat
 
-def leak (n : ℕ) : ℕ :=
-  match (IO.FS.writeFile "/tmp/pwned" "x" : IO Unit) () with
-  | .ok _ _ => n
-  | .error _ _ => n
+-- the model's own compiled code (doing IO it would be refused first: rule io, r102)
+def leak (n : ℕ) : ℕ := n * 1
 
 theorem helper : ∀ n : ℕ, leak n = n := by
   plausible

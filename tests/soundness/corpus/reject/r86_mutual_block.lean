@@ -1,4 +1,4 @@
--- expect: rejected scope
+-- expect: rejected scope | layer: screen
 import Mathlib
 import Aesop
 
@@ -8,7 +8,6 @@ open BigOperators Real Nat Topology Rat
 
 mutual
 theorem a : True := trivial
-end
 
 theorem t : (2 : ℕ) + 2 = 5 := by
   norm_num
