@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from harness.config import Config, config_diff, config_to_dict, merge_dicts
+from harness.config import RETIRED_KEYS, Config, config_diff, config_to_dict, merge_dicts
 from harness.errors import RecordError
 from harness.metrics import summarize
 from harness.types import Attempt, SuiteSource, Summary, VerdictKind
@@ -128,7 +128,8 @@ def comparable_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """config_diff without the keys a resumed run may change. A key the old config lacks (it
     was written before the key existed) counts as its default."""
     old = merge_dicts(config_to_dict(Config()), old)
-    return [line for line in config_diff(old, new) if line.split(":", 1)[0] not in RESUMABLE_KEYS]
+    ignored = RESUMABLE_KEYS | RETIRED_KEYS.keys()  # retired keys: accepted, noted, ignored
+    return [line for line in config_diff(old, new) if line.split(":", 1)[0] not in ignored]
 
 
 # ---------------------------------------------------------------------------------------------

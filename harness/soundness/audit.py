@@ -37,9 +37,10 @@ in a result of their own that model text cannot write into).
      earlier form, `#check (by with_reducible rfl : type_of% @__harness_ref = type_of% @NAME)`,
      let `rfl` unify both sides' level metavariables, which would accept that.)
    - A missing NAME is an error; an ambiguous one (two visible declarations of that name) is an
-     "ambiguous, possible interpretations" error: both fail closed. A coercion cannot bridge a
-     mismatch: the model cannot declare instances (the screen refuses them), and a coerced term
-     would still be a kernel-checked proof of the reference statement.
+     "ambiguous, possible interpretations" error: both fail closed. A coercion the model
+     declared could bridge a mismatch; the coerced term is still a kernel-checked proof of the
+     reference statement, and the confirming process also audits `#print axioms
+     __harness_fidelity`, so the coercion's axioms count too.
    It declares `__harness_fidelity` in a throwaway environment (the audit is the last command of
    the job); a model declaration of that name makes the audit fail, i.e. `rejected`. It prints
    nothing when it passes.
@@ -60,6 +61,7 @@ __all__ = [
     "axioms_command",
     "fidelity_command",
     "compare_command",
+    "FIDELITY_NAME",
     "parse_axioms",
     "judge_axioms",
     "judge_fidelity",
@@ -96,8 +98,11 @@ def axioms_command(name: str) -> str:
     return f"#print axioms {name}"
 
 
+FIDELITY_NAME = "__harness_fidelity"
+
+
 def fidelity_command(name: str, reference: str = "__harness_ref") -> str:
-    return f"theorem __harness_fidelity : type_of% @{reference} := by with_reducible exact @{name}"
+    return f"theorem {FIDELITY_NAME} : type_of% @{reference} := by with_reducible exact @{name}"
 
 
 def compare_command(reference: str) -> str:

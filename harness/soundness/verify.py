@@ -22,6 +22,7 @@ from harness.checker.protocol import classify
 from harness.config import Config
 from harness.errors import CheckerError, CheckerUnavailable
 from harness.soundness.audit import (
+    FIDELITY_NAME,
     axioms_command,
     compare_command,
     fidelity_command,
@@ -83,7 +84,13 @@ def build_job(
         confirmation = ConfirmJob(
             context=context,
             statement=statement,
-            audits=(axioms_command(name), fidelity_command(name, CONFIRM_NAME)),
+            # the fidelity theorem's own axioms too: a coercion the model declared could have
+            # been inserted into it
+            audits=(
+                axioms_command(name),
+                fidelity_command(name, CONFIRM_NAME),
+                axioms_command(FIDELITY_NAME),
+            ),
             compare=compare_command(CONFIRM_NAME),
         )
     return LeanJob(
@@ -268,9 +275,9 @@ def _judge_confirmation(
     if replay is None or replay.repl_error or replay.errors or replay.env is None:
         why = (replay.repl_error or _first_line(replay.errors)) if replay else "no reply"
         return VerdictKind.LEAN_ERROR, "confirm_replay", f"the kernel replay failed: {why}"
-    if len(confirmation.model) != 4:
-        return VerdictKind.REJECTED, "confirm", f"{len(confirmation.model)} of 4 results"
-    statement, axioms_result, fidelity_result, shown = confirmation.model
+    if len(confirmation.model) != 5:
+        return VerdictKind.REJECTED, "confirm", f"{len(confirmation.model)} of 5 results"
+    statement, axioms_result, fidelity_result, fidelity_axioms, shown = confirmation.model
     if statement.repl_error or statement.errors:
         why = statement.repl_error or _first_line(statement.errors)
         return VerdictKind.REJECTED, "statement_changed", f"the statement there: {why}"
@@ -281,6 +288,9 @@ def _judge_confirmation(
     fidelity = judge_fidelity(fidelity_result)
     if not fidelity.ok:
         return VerdictKind.REJECTED, fidelity.rule or "statement_changed", fidelity.detail or ""
+    bridged = judge_axioms(fidelity_axioms, FIDELITY_NAME, allow_native)
+    if not bridged.ok:
+        return VerdictKind.REJECTED, bridged.rule or "axioms", f"the comparison: {bridged.detail}"
     if [m.text for m in shown.messages] != [m.text for m in clean_shown.messages]:
         return (
             VerdictKind.REJECTED,
