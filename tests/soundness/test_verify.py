@@ -105,12 +105,12 @@ def test_lean_error_positions_are_in_the_users_file(tmp_path):
 
 
 def audit_reply(*texts: str) -> dict:
-    """A double rule answering `#print axioms` with exactly these info messages."""
+    """A double rule answering `#print axioms amc_demo` with exactly these info messages."""
     messages = [
         {"severity": "info", "pos": {"line": 1, "column": 0}, "endPos": None, "data": t}
         for t in texts
     ]
-    return {"rules": [{"match": "#print axioms", "reply": {"messages": messages}}]}
+    return {"rules": [{"match": "#print axioms amc_demo", "reply": {"messages": messages}}]}
 
 
 def test_sorry_from_lean_and_from_the_axiom_audit(tmp_path):
