@@ -107,3 +107,23 @@ def test_fidelity_audit_accepts_the_same_statement_only(backend):
         assert judge_axioms(result.audits[0], "t", False).ok, (name, result.audits[0])
         fidelity = judge_fidelity(result.audits[1])
         assert fidelity.ok == expected[name], (name, result.audits[1])
+
+
+@pytest.mark.parametrize("backend", ["repl"])
+def test_corpus_cases_left_to_lean_are_not_proved_and_honest_ones_are(backend):
+    """The exploit corpus's `needs_lean` cases (a model instance redefining `+` on ℕ, a local
+    notation redefining `≤`, ...: the statement comparison and Lean must stop them) and its
+    must-accept cases, through the whole chain with the fresh-process confirmation."""
+    from harness.extract import extract_proof
+    from tests.soundness.corpus_cases import cases
+
+    config = config_for(backend)
+    left_to_lean = [c for c in cases("reject") if c.outcome == "needs_lean"]
+    honest = cases("accept")
+    items = [(c.problem, extract_proof(c.answer, "t")) for c in left_to_lean + honest]
+    verdicts = run(config, items)
+    got = {c.name: v.kind.value for c, v in zip(left_to_lean + honest, verdicts, strict=True)}
+    assert [
+        name for name in got if name in {c.name for c in left_to_lean} and got[name] == "proved"
+    ] == []
+    assert {c.name: got[c.name] for c in honest} == {c.name: "proved" for c in honest}
