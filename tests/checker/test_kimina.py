@@ -431,6 +431,20 @@ def test_api_key_is_a_bearer_header_and_in_no_file_written(tmp_path, monkeypatch
     assert KEY not in config_path.read_text() and KEY_ENV in config_path.read_text()
 
 
+def test_check_takes_the_backend_on_the_command_line(tmp_path, capsys):
+    from harness.cli import main
+
+    with KiminaServer() as server:
+        proofs = tmp_path / "proofs.jsonl"
+        proofs.write_text(json.dumps({"name": SMOKE[0].name, "proof": PROOFS[SMOKE[0].name]}))
+        code = main(
+            ["check", "--suite", "smoke", str(proofs), "--backend", "kimina", "--set",
+             f"lean.kimina_urls={server.url}"]
+        )  # fmt: skip
+        assert code == 0 and server.checks == 1
+    assert "proved" in capsys.readouterr().out
+
+
 def test_missing_or_wrong_key_stops_with_one_line(tmp_path, monkeypatch):
     with KiminaServer(api_key=KEY) as server:
         config = kimina_config(tmp_path, [server.url])
