@@ -131,7 +131,12 @@ def _add_run_command(sub: argparse._SubParsersAction) -> None:
     add_config_options(p)
     p.add_argument("--suite", help="suite name or path (overrides the config's `suite`)")
     p.add_argument("--from", dest="from_dir", metavar="DIR", help="read a catalogue suite from DIR")
-    p.add_argument("--out", metavar="DIR", help="run directory (default runs/<suite>-<time>)")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="run directory (default runs/<suite>-<model>-<config hash>: the same command "
+        "resumes the same run)",
+    )
     p.add_argument("--limit", type=int, metavar="N", help="only the first N problems")
     p.add_argument(
         "--shard",
@@ -151,25 +156,61 @@ def _run_command(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"--limit {args.limit}: expected a positive number")
     shard = parse_shard(args.shard) if args.shard else shard_from_env()
-    out = args.out or str(default_out_dir(config.suite, shard))
-    summary = asyncio.run(
-        run_async(
-            config,
-            out,
-            from_dir=args.from_dir,
-            limit=args.limit,
-            shard=shard,
-            force=args.force,
-            progress=not args.no_progress,
+    out = args.out or str(default_out_dir(config.suite, shard, config, args.limit))
+    try:
+        summary = asyncio.run(
+            run_async(
+                config,
+                out,
+                from_dir=args.from_dir,
+                limit=args.limit,
+                shard=shard,
+                force=args.force,
+                progress=not args.no_progress,
+            )
         )
-    )
+    except KeyboardInterrupt:
+        print(f"harness: interrupted; the run directory is {out}", file=sys.stderr)
+        print(f"harness: to resume, run: {_resume_command(args)}", file=sys.stderr)
+        return 130
+    from harness.record import infrastructure_failures
+
+    infra = infrastructure_failures(summary)
     pass_at = ", ".join(f"pass@{k} {100 * v:.1f}%" for k, v in summary.pass_at.items())
     state = "" if summary.complete else " (stopped early; run again to continue)"
+    if infra:
+        state = f" ({infra} rounds ended in infrastructure failures; run again to retry them)"
     print(
         f"{out}: {summary.proved}/{summary.problems} proved, {summary.attempts} rounds; "
         f"{pass_at}{state}"
     )
-    return 0
+    return 1 if infra else 0
+
+
+def _resume_command(args: argparse.Namespace) -> str:
+    """The `harness run` command line that resumes this run (the same one, as given)."""
+    import shlex
+
+    words = ["harness", "run"]
+    if args.config_positional:
+        words.append(args.config_positional)
+    if args.config:
+        words += ["--config", args.config]
+    for item in args.overrides or []:
+        words += ["--set", item]
+    for flag, value in (
+        ("--suite", args.suite),
+        ("--from", args.from_dir),
+        ("--out", args.out),
+        ("--limit", args.limit),
+        ("--shard", args.shard),
+    ):
+        if value is not None:
+            words += [flag, str(value)]
+    words += [
+        flag for flag, on in (("--force", args.force), ("--no-progress", args.no_progress)) if on
+    ]
+    return shlex.join(words)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,11 +233,26 @@ def _add_check_command(sub: argparse._SubParsersAction) -> None:
         help="send a FILE's header (imports, options, opens) to Lean unscreened; without it "
         "the imports must be a known suite header's and the rest is screened",
     )
+    _add_backend_option(p)
     add_config_options(p)
     p.set_defaults(handler=_check_command)
 
 
+def _add_backend_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--backend",
+        choices=("repl", "oneshot", "kimina"),
+        help="where Lean runs (short for --set lean.backend=...; kimina: lean.kimina_urls)",
+    )
+
+
+def _with_backend(args: argparse.Namespace) -> None:
+    if args.backend:
+        args.overrides = [*args.overrides, f"lean.backend={args.backend}"]
+
+
 def _check_command(args: argparse.Namespace) -> int:
+    _with_backend(args)
     config = config_from_args(args)
     if args.suite:
         items = suite_items(args.path, args.suite, config, args.from_dir)
@@ -303,6 +359,7 @@ def _add_recheck_command(sub: argparse._SubParsersAction) -> None:
         default=[],
         help="override one config key (e.g. lean.project_dir=...)",
     )
+    _add_backend_option(p)
     p.set_defaults(handler=_recheck_command)
 
 
@@ -313,6 +370,7 @@ def _recheck_command(args: argparse.Namespace) -> int:
     from harness.suites import load_suite
     from harness.types import VerdictKind
 
+    _with_backend(args)
     run_dir = Path(args.run_dir)
     record = RunRecord(run_dir)
     if not record.attempts_path.exists():
@@ -601,7 +659,16 @@ def _add_doctor_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "doctor",
         help="check Python deps, elan/lake/lean, the REPL, Mathlib's cache, endpoint and key",
+        description=(
+            "Check each prerequisite of a run, one line each: OK, or FAIL with how to fix it. "
+            "All checks are local except those marked (network): one GET of the prover "
+            "endpoint's /models (with the key when it is set; only a 2xx answer is OK), and "
+            "with lean.backend kimina the Lean servers. A custom lean.repl_command (not run "
+            "through lake) is started once instead of the elan/lake checks. Exits 1 when a "
+            "check fails."
+        ),
     )
+    p.add_argument("config_positional", nargs="?", metavar="CONFIG", help="YAML config file")
     add_config_options(p)
     p.set_defaults(handler=_doctor_command)
 
@@ -621,7 +688,16 @@ def _doctor_command(args: argparse.Namespace) -> int:
 
 
 def _add_config_command(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("config", help="print the resolved configuration as YAML")
+    p = sub.add_parser(
+        "config",
+        help="print the resolved configuration as YAML",
+        description=(
+            "Print the configuration a command would use, as YAML: the defaults, then the "
+            "config file (CONFIG or --config), then each --set. A relative lean.project_dir "
+            "is shown resolved (against the config file's directory)."
+        ),
+    )
+    p.add_argument("config_positional", nargs="?", metavar="CONFIG", help="YAML config file")
     add_config_options(p)
     p.set_defaults(handler=_config_command)
 
