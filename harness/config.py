@@ -470,9 +470,13 @@ def _resolve_project_dir(
     overridden = isinstance(lean_extra, dict) and "project_dir" in lean_extra
     lean_data = data.get("lean")
     in_data = isinstance(lean_data, dict) and "project_dir" in lean_data
-    if path is not None and in_data and not overridden:
-        resolved = (Path(path).parent / value).absolute()
-    elif not in_data and not Path(value).exists() and _CHECKOUT_PROJECT.is_dir():
+    beside = (Path(path).parent / value).absolute() if path is not None else None
+    # `harness config > FILE` writes the default's text: where FILE has no such directory,
+    # it means the default (as without a file)
+    default = value == LeanConfig.project_dir and (beside is None or not beside.exists())
+    if beside is not None and in_data and not overridden and not default:
+        resolved = beside
+    elif (not in_data or default) and not Path(value).exists() and _CHECKOUT_PROJECT.is_dir():
         resolved = _CHECKOUT_PROJECT
     else:
         return value

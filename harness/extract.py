@@ -66,7 +66,12 @@ _PREAMBLE_COMMANDS = {"import", "set_option", "open"}
 _PROSE_START = re.compile(
     r"^\s*(<|#{1,6}\s|\*\*|[A-Z][a-z]*[,:]?\s|[A-Z][a-z]+$|\d+[.)]\s|\$|>|"
     r"(we|the|to|here|this|now|so|i|let's|in|it|since|note|our|thus|therefore|given|"
-    r"consider|a|an|proof|solution|answer|step)\b[^_.'₀-₉])",
+    r"consider|a|an|proof|solution|answer|step|"
+    # a bare answer of prose ("no idea"): words no tactic begins with (not `first`, `next`,
+    # `show`, `let`, `sorry`, which are tactics)
+    r"no|not|yes|maybe|perhaps|unfortunately|cannot|can't|don't|unable|sure|okay|ok|well|"
+    r"hmm|clearly|obviously|hence|finally|because|there|what|how|why|is|are|my|you)"
+    r"\b[^_.'₀-₉])",
 )
 
 

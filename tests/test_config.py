@@ -168,3 +168,56 @@ def test_kimina_key_is_never_in_the_config(monkeypatch):
     assert "sk-kimina-DISTINCTIVE" not in yaml.safe_dump(config_to_dict(config))
     with pytest.raises(ConfigError, match="expected one of repl, oneshot, kimina"):
         load_config(None, ["lean.backend=remote"])
+
+
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ("prover.base_url=notaurl", "prover.base_url"),
+        ("prover.base_url=ftp://host/v1", "prover.base_url"),
+        ("prover.base_url=http:///v1", "prover.base_url"),
+        ("prover.temperature=5", "prover.temperature"),
+        ("prover.temperature=-0.1", "prover.temperature"),
+        ("prover.top_p=2", "prover.top_p"),
+        ("prover.top_p=0", "prover.top_p"),
+    ],
+)
+def test_invalid_prover_url_or_sampling_values_are_config_errors(override, key):
+    with pytest.raises(ConfigError, match=key):
+        load_config(None, [override])
+
+
+def test_valid_prover_url_and_sampling_edges_are_accepted():
+    config = load_config(
+        None, ["prover.base_url=http://127.0.0.1:8000/v1", "prover.temperature=0", "prover.top_p=1"]
+    )
+    assert (config.prover.temperature, config.prover.top_p) == (0, 1)
+
+
+def test_relative_project_dir_resolves_against_the_config_files_directory(tmp_path, monkeypatch):
+    conf_dir = tmp_path / "conf"
+    conf_dir.mkdir()
+    (conf_dir / "c.yaml").write_text("lean:\n  project_dir: proj\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert load_config(conf_dir / "c.yaml").lean.project_dir == str(conf_dir / "proj")
+    # --set is relative to the current directory; an absolute path stays as written
+    over = load_config(conf_dir / "c.yaml", ["lean.project_dir=mine"])
+    assert over.lean.project_dir == "mine"
+    assert load_config(None, [f"lean.project_dir={tmp_path}"]).lean.project_dir == str(tmp_path)
+
+
+def test_project_dir_written_where_it_is_meant_keeps_its_text(tmp_path, monkeypatch):
+    (tmp_path / "c.yaml").write_text("lean:\n  project_dir: proj\n")
+    monkeypatch.chdir(tmp_path)  # the config's directory: the same place (the hash stays)
+    assert load_config("c.yaml").lean.project_dir == "proj"
+
+
+def test_default_project_dir_outside_the_checkout_is_the_checkouts(tmp_path, monkeypatch):
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(tmp_path)  # no lean_project here
+    assert load_config().lean.project_dir == str(ROOT / "lean_project")
+    (tmp_path / "lean_project").mkdir()  # the current directory's, when it has one
+    assert load_config().lean.project_dir == "lean_project"

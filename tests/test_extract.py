@@ -967,3 +967,14 @@ def test_garbage_and_cut_answers_never_raise():
                 assert isinstance(found, Candidate | NoProof)
                 if isinstance(found, NoProof):
                     assert found.reason and "\n" not in found.reason
+
+
+@pytest.mark.parametrize("answer", ["no idea", "not sure this is true", "yes it holds", "No idea."])
+def test_a_bare_prose_answer_is_no_proof(answer):
+    found = extract_proof(answer)
+    assert isinstance(found, NoProof), found
+
+
+def test_a_bare_tactic_script_is_still_a_continuation():
+    found = extract_proof("intro x y\n  simp [x]\n  omega")
+    assert isinstance(found, Candidate) and found.proof.startswith("by\n  intro x y")

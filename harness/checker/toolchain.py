@@ -143,15 +143,18 @@ def _check_tool(name: str, args: list[str], fix: str) -> Check:
     return Check(name, True, f"{version} ({path})")
 
 
+PROJECT_DIR_HINT = (
+    "set lean.project_dir to a Lake project (a relative path counts from the config file's "
+    "directory, or from the current directory without one)"
+)
+
+
 def _check_toolchain(config: Config) -> Check:
-    project = Path(config.lean.project_dir)
+    project = Path(config.lean.project_dir).absolute()
     wanted = read_toolchain(project)
     if wanted == "unknown":
         return Check(
-            "project toolchain",
-            False,
-            f"{project}/lean-toolchain missing",
-            "set lean.project_dir to a Lake project",
+            "project toolchain", False, f"{project}/lean-toolchain missing", PROJECT_DIR_HINT
         )
     if not shutil.which("elan"):
         return Check("project toolchain", False, f"needs {wanted}; elan missing", ELAN_INSTALL_HINT)
@@ -175,7 +178,53 @@ def _version_all(command: list[str]) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def custom_repl(config: Config) -> bool:
+    """A repl_command that is not run through elan's tools (`lake env ...`): a binary or script
+    of the user's own, which needs neither elan nor lake."""
+    command = config.lean.repl_command
+    return config.lean.backend == "repl" and Path(command[0]).name not in ("lake", "lean", "elan")
+
+
+def _check_custom_repl(config: Config) -> Check:
+    """The program of a custom repl_command exists and starts (stdin closed: it must not fail
+    at once; one that is still waiting after a few seconds has started too)."""
+    command = config.lean.repl_command
+    program = command[0]
+    found = shutil.which(program) if os.sep not in program else program
+    name = "REPL command"
+    if not found or not Path(found).is_file():
+        return Check(name, False, f"{program}: not found", "check lean.repl_command")
+    project = Path(config.lean.project_dir)
+    try:
+        done = subprocess.run(
+            [found, *command[1:]],
+            cwd=project if project.is_dir() else None,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=10,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return Check(name, True, f"{' '.join(command)} starts (still waiting for input)")
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        return Check(name, False, f"{found} does not start ({reason})", "check lean.repl_command")
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
+        return Check(
+            name,
+            False,
+            f"{' '.join(command)} exited {done.returncode} at once: {why}",
+            "check lean.repl_command",
+        )
+    return Check(name, True, f"{' '.join(command)} starts")
+
+
 def _check_repl(config: Config) -> Check:
+    if custom_repl(config):
+        return _check_custom_repl(config)
     binary = _repl_binary(config)
     if binary is None:
         return Check("REPL binary", True, f"repl_command {config.lean.repl_command} (not a path)")
@@ -196,18 +245,31 @@ def _check_mathlib(config: Config) -> Check:
 
 
 def _check_endpoint(config: Config) -> Check:
+    """GET base_url/models over the network, with the key when it is set: only a 2xx is OK."""
     url = config.prover.base_url.rstrip("/") + "/models"
+    name = "prover endpoint (network)"
+    headers = dict(config.prover.extra_headers)
+    key = config.api_key()
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
     try:
-        response = httpx.get(url, timeout=httpx.Timeout(5.0, connect=3.0))
+        response = httpx.get(url, headers=headers, timeout=httpx.Timeout(5.0, connect=3.0))
     except httpx.HTTPError as exc:
         return Check(
-            "prover endpoint",
+            name,
             False,
-            f"{url} unreachable ({exc.__class__.__name__})",
+            f"GET {url}: unreachable ({exc.__class__.__name__})",
             "check prover.base_url and the network",
         )
-    # Any HTTP answer (even 401 without a key) means the server is there.
-    return Check("prover endpoint", True, f"{url} answered HTTP {response.status_code}")
+    status = response.status_code
+    if 200 <= status < 300:
+        return Check(name, True, f"GET {url}: HTTP {status}")
+    if status in (401, 403):
+        fix = f"check the key in ${config.prover.api_key_env}"
+    else:
+        fix = "check prover.base_url (an OpenAI-compatible base URL, usually ending in /v1)"
+    phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
+    return Check(name, False, f"GET {url}: HTTP {status}{phrase}", fix)
 
 
 def _check_sandbox(config: Config) -> Check:
@@ -411,21 +473,28 @@ def _kimina_checks(config: Config) -> Iterator[Check]:
 
 def doctor_checks(config: Config) -> Iterator[Check]:
     """Every check `harness doctor` prints, in order (each computed when reached). With
-    `lean.backend: kimina` the servers are checked instead of the local toolchain."""
+    `lean.backend: kimina` the servers are checked instead of the local toolchain. Only the
+    checks named "(network)" or "kimina ..." contact another machine; the rest are local."""
     yield _check_python()
     if config.lean.backend == "kimina":
         yield from _kimina_checks(config)
     else:
-        yield _check_tool("elan", ["--version"], ELAN_INSTALL_HINT)
-        yield _check_tool(
-            "lake", ["--version"], "install elan (it provides lake), then `harness setup`"
-        )
-        yield _check_tool(
-            "lean", ["--version"], "install elan (it provides lean), then `harness setup`"
-        )
-        yield _check_toolchain(config)
-        yield _check_repl(config)
-        yield _check_mathlib(config)
+        if custom_repl(config):
+            why = f"not needed by lean.repl_command ({config.lean.repl_command[0]})"
+            for skipped in ("elan", "lake", "lean", "project toolchain", "Mathlib cache"):
+                yield Check(skipped, True, f"not checked: {why}")
+            yield _check_repl(config)
+        else:
+            yield _check_tool("elan", ["--version"], ELAN_INSTALL_HINT)
+            yield _check_tool(
+                "lake", ["--version"], "install elan (it provides lake), then `harness setup`"
+            )
+            yield _check_tool(
+                "lean", ["--version"], "install elan (it provides lean), then `harness setup`"
+            )
+            yield _check_toolchain(config)
+            yield _check_repl(config)
+            yield _check_mathlib(config)
         yield _check_sandbox(config)
     yield _check_endpoint(config)
     yield _check_key(config)
@@ -481,10 +550,10 @@ def setup_steps(config: Config) -> list[SetupStep]:
 
 def run_setup(config: Config, emit: Callable[[str], None] = print) -> None:
     """Run the setup steps, streaming output through `emit`; raise at the first failing step."""
-    project = Path(config.lean.project_dir)
+    project = Path(config.lean.project_dir).absolute()
     if not (project / "lean-toolchain").is_file():
         raise PrerequisiteError(
-            f"setup: {project} is not a Lake project (no lean-toolchain); set lean.project_dir"
+            f"setup: {project} is not a Lake project (no lean-toolchain); {PROJECT_DIR_HINT}"
         )
     if not shutil.which("elan"):
         raise PrerequisiteError(
