@@ -4,7 +4,9 @@
                      its answer and the repair turn built from its verdict
     read_answer()    the prover's answer -> a candidate for Lean, or the round's verdict
                      (prover_error, truncated, no_proof) without Lean
-    check()          the candidate through the soundness chain (`soundness.verify`)
+    check()          the candidate through the soundness chain (`soundness.verify`); the time
+                     spent waiting for a free Lean process is kept apart (`queue_s`) from
+                     the check's own time (`check_s`)
     make_attempt()   the round as the record keeps it
 
 The engine (`harness.engine`) decides when each step runs and what follows; nothing here
@@ -13,6 +15,7 @@ schedules, retries or writes.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +48,26 @@ __all__ = [
 ]
 
 
+class _Timed:
+    """A checker that notes how long `run` waited before Lean worked on the job: the call's
+    wall time minus Lean's own (`LeanJobResult.seconds`, when the checker reports it)."""
+
+    def __init__(self, checker: Any) -> None:
+        self._checker = checker
+        self.waited = 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._checker, name)
+
+    async def run(self, job: Any) -> Any:
+        started = time.monotonic()
+        result = await self._checker.run(job)
+        lean_s = getattr(result, "seconds", 0.0) or 0.0
+        if lean_s > 0:
+            self.waited += max(0.0, time.monotonic() - started - lean_s)
+        return result
+
+
 @dataclass
 class SampleRun:
     """One sample while it is in flight: the round it is at, and its finished rounds."""
@@ -57,6 +80,7 @@ class SampleRun:
     answer: Answer | None = None  # awaiting its check (kept across checker_error retries)
     candidate: Candidate | None = None
     prover_s: float = 0.0
+    queue_s: float = 0.0  # the current round's check: waiting for a free Lean process
 
     def next_round(self, finished: Attempt) -> None:
         """Continue with the round after `finished`, which becomes repair material."""
@@ -66,6 +90,7 @@ class SampleRun:
         self.answer = None
         self.candidate = None
         self.prover_s = 0.0
+        self.queue_s = 0.0
 
 
 def verdict_of(attempt: Attempt) -> Verdict:
@@ -110,11 +135,19 @@ def read_answer(answer: Answer, problem: Problem) -> Candidate | Verdict:
 
 
 async def check(s: SampleRun, checker: Any, config: Config) -> tuple[Verdict, float]:
-    """The sample's candidate through the soundness chain; (verdict, wall seconds)."""
+    """The sample's candidate through the soundness chain; (verdict, seconds of checking).
+
+    The time the job waited for a free Lean process goes to `s.queue_s`, not into the
+    verdict's seconds nor the seconds returned."""
     assert s.candidate is not None
+    timed = _Timed(checker)
     started = time.monotonic()
-    verdict = await verify(s.problem, s.candidate, checker, config)
-    return verdict, time.monotonic() - started
+    verdict = await verify(s.problem, s.candidate, timed, config)
+    elapsed = time.monotonic() - started
+    s.queue_s = timed.waited
+    if timed.waited and verdict.seconds:
+        verdict = dataclasses.replace(verdict, seconds=max(0.0, verdict.seconds - timed.waited))
+    return verdict, max(0.0, elapsed - timed.waited)
 
 
 def make_attempt(s: SampleRun, verdict: Verdict, config: Config, check_s: float = 0.0) -> Attempt:
@@ -125,6 +158,7 @@ def make_attempt(s: SampleRun, verdict: Verdict, config: Config, check_s: float 
     # only grows in another repair round: the sample ends here.
     outgrown = verdict.kind == VerdictKind.TRUNCATED and answer.note is not None
     return Attempt(
+        queue_s=round(s.queue_s, 3),
         problem=s.problem.name,
         sample=s.sample,
         round=s.round,

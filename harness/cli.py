@@ -114,7 +114,7 @@ def config_from_args(args: argparse.Namespace, extra: dict | None = None) -> Con
 
 
 # ---------------------------------------------------------------------------------------------
-# harness run: `harness run`: sample, check and repair over a suite, into a resumable run directory.
+# harness run: sample, check and repair over a suite, into a resumable run directory.
 
 
 def _add_run_command(sub: argparse._SubParsersAction) -> None:
@@ -214,14 +214,14 @@ def _resume_command(args: argparse.Namespace) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# harness check: `harness check`: check proofs with the full soundness chain, outside a run.
+# harness check: check proofs with the full soundness chain, outside a run.
 
 
 def _add_check_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check",
         help="check a Lean file, or a JSONL of answers against a suite, soundly",
-        description=__doc__.split("\n")[0],
+        description="Check proofs with the full soundness chain, outside a run.",
     )
     p.add_argument("path", metavar="FILE", help="a .lean file, or (with --suite) a JSONL file")
     p.add_argument("--suite", metavar="SUITE", help="check PROOFS.jsonl against this suite")
@@ -271,7 +271,7 @@ def _check_command(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# harness extract: `harness extract FILE|-`: what would be checked for one model answer.
+# harness extract: what would be checked for one model answer.
 
 
 def _add_extract_command(sub: argparse._SubParsersAction) -> None:
@@ -333,14 +333,14 @@ def _extract_command(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# harness recheck: `harness recheck RUN_DIR`: re-check every proof a run marked `proved`, from a cold start.
+# harness recheck: re-check every proof a run marked `proved`, from a cold start.
 
 
 def _add_recheck_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "recheck",
         help="re-check every proved attempt of a run from a cold start",
-        description=__doc__.split("\n")[0],
+        description="Re-check every proof a run marked `proved`, from a cold start.",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (attempts.jsonl)")
     p.add_argument("--suite", metavar="SUITE", help="the suite, if not the run config's")
@@ -427,7 +427,7 @@ def _recheck_command(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# harness report: `harness report`: report.md and report.html from a run directory, or runs side by side.
+# harness report: report.md and report.html from a run directory, or runs side by side.
 
 
 def _add_report_command(sub: argparse._SubParsersAction) -> None:
@@ -501,7 +501,7 @@ def _report_command(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# harness merge: `harness merge`: combine shard run directories into one run directory and report.
+# harness merge: combine shard run directories into one run directory and report.
 
 
 def _add_merge_command(sub: argparse._SubParsersAction) -> None:
@@ -530,7 +530,7 @@ def _merge_command(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# harness suites: `harness suites`: list, show, fetch, and import suites.
+# harness suites: list, show, fetch, and import suites.
 
 
 def _add_config_options_late(parser: argparse.ArgumentParser) -> None:
@@ -630,7 +630,7 @@ def _suites_command(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# harness setup: `harness setup`: install the pinned Lean toolchain, fetch Mathlib's cache, build the REPL.
+# harness setup: install the pinned Lean toolchain, fetch Mathlib's cache, build the REPL.
 
 
 def _add_setup_command(sub: argparse._SubParsersAction) -> None:
@@ -652,7 +652,7 @@ def _setup_command(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# harness doctor: `harness doctor`: one line per prerequisite, OK or FAIL with how to fix it.
+# harness doctor: one line per prerequisite, OK or FAIL with how to fix it.
 
 
 def _add_doctor_command(sub: argparse._SubParsersAction) -> None:
@@ -684,7 +684,7 @@ def _doctor_command(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# harness config: `harness config`: print the resolved configuration (defaults, file, overrides) as YAML.
+# harness config: print the resolved configuration (defaults, file, overrides) as YAML.
 
 
 def _add_config_command(sub: argparse._SubParsersAction) -> None:

@@ -46,11 +46,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from harness.config import Config, ProverConfig
-from harness.errors import PrerequisiteError, ProverHTTPError
+from harness.errors import PrerequisiteError, ProverError, ProverHTTPError
 from harness.types import Answer, ChatMessage
 
 __all__ = [
     "ProverClient",
+    "EndpointUnreachable",
     "RetryDecision",
     "retry_decision",
     "require_api_key",
@@ -142,7 +143,9 @@ def retry_decision(
     """
     what = _describe(status, exc)
     if exc is not None:
-        retryable = isinstance(exc, httpx.TimeoutException | httpx.TransportError)
+        retryable = isinstance(
+            exc, httpx.TimeoutException | httpx.TransportError
+        ) and not isinstance(exc, httpx.UnsupportedProtocol)  # not a URL: no retry fixes it
     else:
         retryable = status is not None and (status in RETRYABLE_STATUS or 500 <= status <= 599)
     if not retryable:
@@ -191,6 +194,17 @@ def require_api_key(config: Config | ProverConfig) -> str | None:
 # The client
 
 
+class EndpointUnreachable(ProverError):
+    """The endpoint cannot be reached at all (refused, no such host, not a URL): the probe
+    before a run failed, or the circuit breaker tripped during one. No retry fixes it."""
+
+
+def _connection_level(exc: BaseException) -> bool:
+    """A failure to talk to the server at all (not a slow answer, not an HTTP status)."""
+    slow = httpx.ReadTimeout | httpx.WriteTimeout | httpx.PoolTimeout
+    return isinstance(exc, httpx.TransportError) and not isinstance(exc, slow)
+
+
 class _Failure(Exception):
     """One request failed in a way retry_decision judges (status or transport error)."""
 
@@ -211,7 +225,16 @@ class _Reply:
 
 
 class ProverClient:
-    """An OpenAI-compatible chat-completions client owning one `httpx.AsyncClient`."""
+    """An OpenAI-compatible chat-completions client owning one `httpx.AsyncClient`.
+
+    Circuit breaker: when `BREAKER_FAILURES` tries in a row (across all requests), or every try
+    for `BREAKER_WINDOW_S` seconds, failed at the connection level, every request in flight and
+    every later one raises `EndpointUnreachable` (the run stops, resumable)."""
+
+    BREAKER_FAILURES = 20
+    BREAKER_WINDOW_S = 120.0
+    PROBE_TRIES = 3
+    PROBE_TIMEOUT_S = 5.0
 
     def __init__(
         self,
@@ -227,6 +250,10 @@ class ProverClient:
         self._closed = False
         self._semaphore = asyncio.Semaphore(config.concurrency)
         self.url = config.base_url.rstrip("/") + "/chat/completions"
+        self._streak = 0  # connection-level failures in a row
+        self._streak_since: float | None = None
+        self._tripped: EndpointUnreachable | None = None
+        self._trip = asyncio.Event()
 
     def __repr__(self) -> str:
         key = "set" if self._key else "none"
@@ -262,6 +289,49 @@ class ProverClient:
 
     # -- public ---------------------------------------------------------------------------
 
+    async def probe(self) -> None:
+        """One cheap request (`GET {base_url}/models`) before a run: raise
+        `EndpointUnreachable` (one line naming the URL) when the server cannot be reached,
+        `ProverHTTPError` when it refuses the key. Any other answer, even 404, means reachable
+        (not every server lists its models); the first real request judges the rest."""
+        if self._http is None:
+            raise RuntimeError("use `async with ProverClient(...)` before calling probe()")
+        url = self.config.base_url.rstrip("/") + "/models"
+        timeout = min(self.PROBE_TIMEOUT_S, self.config.connect_timeout_s)
+        for attempt in range(1, self.PROBE_TRIES + 1):
+            try:
+                response = await self._http.get(url, timeout=timeout)
+            except httpx.HTTPError as exc:
+                if attempt < self.PROBE_TRIES and not isinstance(exc, httpx.UnsupportedProtocol):
+                    await asyncio.sleep(float(attempt))
+                    continue
+                raise EndpointUnreachable(
+                    self._scrub(f"cannot reach the prover at {self.url}: {_describe(None, exc)}")
+                ) from None
+            if response.status_code == 401:
+                raise self._fatal(401, response.text)
+            return
+
+    def _connection_failed(self, exc: BaseException) -> None:
+        """Count a try that failed at the connection level; trip the breaker when due."""
+        now = time.monotonic()
+        self._streak += 1
+        if self._streak_since is None:
+            self._streak_since = now
+        long = now - self._streak_since >= self.BREAKER_WINDOW_S
+        if self._tripped is None and (self._streak >= self.BREAKER_FAILURES or long):
+            self._tripped = EndpointUnreachable(
+                self._scrub(
+                    f"the prover at {self.url} is unreachable: {self._streak} tries in a row "
+                    f"failed over {now - self._streak_since:.0f} s ({_describe(None, exc)})"
+                )
+            )
+            self._trip.set()
+
+    def _reached(self) -> None:
+        self._streak = 0
+        self._streak_since = None
+
     async def complete(self, messages: list[ChatMessage]) -> Answer:
         """One answer (the first choice). Failures of this request are `Answer.error`."""
         return (await self.complete_all(messages))[0]
@@ -277,6 +347,8 @@ class ProverClient:
         attempt = 0
         async with self._semaphore:
             while True:
+                if self._tripped is not None:
+                    raise self._tripped
                 attempt += 1
                 status: int | None = None
                 headers: Mapping[str, str] = {}
@@ -285,8 +357,10 @@ class ProverClient:
                 try:
                     send = self._post_stream if self.config.stream else self._post
                     reply = await send(body)
+                    self._reached()
                     return self._answers(reply, time.monotonic() - started, attempt - 1)
                 except _Failure as failure:
+                    self._reached()
                     status, headers = failure.status, failure.headers
                     overflow = status in (400, 413) and _says_context_overflow(failure.body)
                     if overflow and _has_assistant_turn(messages):
@@ -296,6 +370,10 @@ class ProverClient:
                     detail = _server_message(failure.body)
                 except httpx.HTTPError as err:
                     exc = err
+                    if _connection_level(err):
+                        self._connection_failed(err)
+                        if self._tripped is not None:
+                            raise self._tripped from None
                 decision = retry_decision(status, headers, exc, attempt, self.config)
                 if not decision.retry:
                     said = f": {detail}" if detail else ""
@@ -315,7 +393,10 @@ class ProverClient:
                     self.config.max_retries,
                     decision.wait_s,
                 )
-                await asyncio.sleep(decision.wait_s)
+                try:  # the backoff, cut short when the breaker trips
+                    await asyncio.wait_for(self._trip.wait(), timeout=decision.wait_s)
+                except TimeoutError:
+                    pass
 
     # -- internals ------------------------------------------------------------------------
 

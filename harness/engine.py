@@ -51,6 +51,7 @@ def one_line(exc: BaseException) -> str:
 class _ProblemState:
     remaining: int  # samples not finished
     proved: bool = False
+    proved_before: bool = False  # proved in the record already: counted in the display's start
     # stop_on_success: samples wait here and start one after another
     pending: collections.deque[SampleWork] = field(default_factory=collections.deque)
 
@@ -110,7 +111,7 @@ class Engine:
                 state.pending.clear()
         if state.remaining == 0:
             del self.states[s.problem.name]
-            self.progress.problem_done(state.proved)
+            self.progress.problem_done(state.proved and not state.proved_before)
         self.active -= 1
         self.slots.release()
         self.check_done()
@@ -168,7 +169,8 @@ class Engine:
                 work = self.plan.work(problem.name)
                 if not work:
                     continue
-                state = _ProblemState(remaining=len(work), proved=self.plan.proved(problem.name))
+                before = self.plan.proved(problem.name)
+                state = _ProblemState(remaining=len(work), proved=before, proved_before=before)
                 self.states[problem.name] = state
                 if self.search.stop_on_success:
                     state.pending.extend(work[1:])

@@ -51,7 +51,7 @@ class Progress:
     """Base display: plain lines every `interval_s` seconds (and at the end)."""
 
     def __init__(
-        self, counts: ProgressCounts, stream: IO[str] | None = None, interval_s: float = 30.0
+        self, counts: ProgressCounts, stream: IO[str] | None = None, interval_s: float = 10.0
     ):
         self.counts = counts
         self.stream = stream or sys.stderr
@@ -89,7 +89,12 @@ class Progress:
 
 
 class RichProgress(Progress):
-    """A live bar (rich), redrawn at most a few times a second."""
+    """A live bar (rich), redrawn at most a few times a second. The problem count, the proved
+    count and the ETA come first and always show; the rest is dropped when the terminal is too
+    narrow (80 columns keeps the essentials and the bar)."""
+
+    _BAR = 20  # the bar's width when there is room; it shrinks to _MIN_BAR first
+    _MIN_BAR = 10
 
     def __init__(self, counts: ProgressCounts, stream: IO[str] | None = None) -> None:
         super().__init__(counts, stream)
@@ -97,33 +102,45 @@ class RichProgress(Progress):
         from rich.progress import BarColumn, TextColumn
         from rich.progress import Progress as RichBar
 
+        self._console = Console(file=self.stream)
         self._bar = RichBar(
-            TextColumn("problems"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TextColumn("· {task.fields[info]}"),
-            console=Console(file=self.stream),
+            TextColumn("{task.fields[head]}"),
+            BarColumn(bar_width=None),
+            TextColumn("{task.fields[tail]}"),
+            console=self._console,
             transient=False,
             refresh_per_second=4,
+            expand=False,
         )
         self._task: Any = None
 
-    def _info(self) -> str:
+    def _fields(self) -> dict[str, str]:
         c = self.counts
-        return (
-            f"{c.proved} proved · {c.attempts} rounds · {c.tokens:,} tokens · "
-            f"{c.rate():.1f} rounds/min · ETA {_fmt_eta(c.eta_s())}"
-        )
+        head = f"problems {c.done}/{c.problems} · {c.proved} proved · ETA {_fmt_eta(c.eta_s())}"
+        room = self._console.width - len(head) - self._MIN_BAR - 4
+        tails = [
+            f"{c.attempts} rounds · {c.rate():.1f} rounds/min · {c.tokens:,} tokens",
+            f"{c.attempts} rounds · {c.rate():.1f} rounds/min",
+            f"{c.attempts} rounds",
+        ]
+        tail = next((t for t in tails if len(t) <= room), "")
+        return {"head": head, "tail": tail}
 
     def start(self) -> None:
         self._bar.start()
         self._task = self._bar.add_task(
-            "run", total=self.counts.problems, completed=self.counts.done, info=self._info()
+            "run", total=self.counts.problems, completed=self.counts.done, **self._fields()
         )
 
     def refresh(self) -> None:
         if self._task is not None:
-            self._bar.update(self._task, completed=self.counts.done, info=self._info())
+            fields = self._fields()
+            bar = max(
+                self._MIN_BAR,
+                min(self._BAR, self._console.width - 4 - sum(map(len, fields.values()))),
+            )
+            self._bar.columns[1].bar_width = bar  # type: ignore[attr-defined]
+            self._bar.update(self._task, completed=self.counts.done, **fields)
 
     def stop(self) -> None:
         self.refresh()

@@ -48,6 +48,7 @@ __all__ = [
     "Selection",
     "comparable_diff",
     "summarize_record",
+    "infrastructure_failures",
     "merge_runs",
     "timestamp",
     "write_atomic",
@@ -350,7 +351,9 @@ class RunRecord:
             raise RecordError(f"{self.summary_path}: cannot read ({exc})") from exc
 
     def write_summary(self, summary: Summary) -> None:
-        text = json.dumps(summary.to_json(), indent=2, ensure_ascii=False) + "\n"
+        data = summary.to_json()
+        data["infrastructure_failures"] = infrastructure_failures(summary)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         self._write(self.summary_path, text)
 
     # -- attempts.jsonl ----------------------------------------------------------------------
@@ -478,6 +481,16 @@ class RunRecord:
         self.close()
 
 
+def infrastructure_failures(summary: Summary) -> int:
+    """Rounds whose last line is a prover_error or checker_error: not attempted for the model's
+    reason (retries exhausted); the next run retries them."""
+    return sum(
+        count
+        for kind, count in summary.by_verdict.items()
+        if str(getattr(kind, "value", kind)) in ("prover_error", "checker_error")
+    )
+
+
 # Light attempts (about 1 KB each) _effective_light holds before it reads the file twice instead.
 _ONE_PASS_MAX = 50_000
 
@@ -521,6 +534,22 @@ def summarize_record(record: RunRecord, index: RecordIndex | None = None) -> Sum
     )
 
 
+def _describe_selection(selection: Selection) -> str:
+    limit = f"the first {selection.limit} problems" if selection.limit else "every problem"
+    return f"{limit}, shard {selection.shard}" if selection.shard else limit
+
+
+def _selection_clash(a: Selection, b: Selection) -> str | None:
+    """Why two runs are not shares of one selection (None: they are)."""
+    if a.limit != b.limit:
+        return "a different --limit"
+    count_a = a.shard.split("/", 1)[-1] if a.shard else None
+    count_b = b.shard.split("/", 1)[-1] if b.shard else None
+    if count_a != count_b:
+        return "a different --shard count" if a.shard and b.shard else "one is not a shard"
+    return None
+
+
 def merge_runs(dirs: list[str | os.PathLike[str]], out_dir: str | os.PathLike[str]) -> Summary:
     """Combine shard run directories (same suite, same config) into one run directory."""
     if not dirs:
@@ -547,6 +576,18 @@ def merge_runs(dirs: list[str | os.PathLike[str]], out_dir: str | os.PathLike[st
                 f"merge: {r.dir} ran suite {b.suite} ({b.sha256}), "
                 f"{records[0].dir} ran {a.suite} ({a.sha256})"
             )
+        why = _selection_clash(headers[0].selection, h.selection)
+        if why:
+            raise RecordError(
+                f"merge: {r.dir} ran {_describe_selection(h.selection)}, {records[0].dir} ran "
+                f"{_describe_selection(headers[0].selection)}: {why}"
+            )
+    shards = [h.selection.shard for h in headers if h.selection.shard]
+    for shard in sorted({x for x in shards if shards.count(x) > 1}):
+        twice = [
+            str(r.dir) for r, h in zip(records, headers, strict=True) if h.selection.shard == shard
+        ]
+        raise RecordError(f"merge: shard {shard} is given twice ({', '.join(twice)})")
 
     target = RunRecord(out)
     target.dir.mkdir(parents=True, exist_ok=True)

@@ -23,8 +23,8 @@ header, and the summary and reports at the end. The parts of the search itself:
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import os
+import re
 import shutil
 import sys
 import time
@@ -104,11 +104,23 @@ def select_problems(
     return chosen
 
 
-def default_out_dir(suite: str, shard: tuple[int, int] | None = None) -> Path:
+def default_out_dir(
+    suite: str,
+    shard: tuple[int, int] | None = None,
+    config: Config | None = None,
+    limit: int | None = None,
+) -> Path:
+    """`runs/<suite>-<model>-<config hash>[-firstN][-shardIofN]`: the same command, the same
+    directory, so running it again resumes."""
     name = Path(suite).stem if os.sep in suite else suite
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    tail = f"-shard{shard[0]}of{shard[1]}" if shard else ""
-    return Path("runs") / f"{name}-{stamp}{tail}"
+    parts = [name]
+    if config is not None:
+        model = config.prover.model.rstrip("/").rsplit("/", 1)[-1]
+        parts += [model, config_hash(config)[:8]]
+    tail = f"-first{limit}" if limit is not None else ""
+    tail += f"-shard{shard[0]}of{shard[1]}" if shard else ""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(p for p in parts if p))
+    return Path("runs") / f"{slug}{tail}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,51 +295,78 @@ async def run_search(
     """Run (or resume) the search of `suite` into `out_dir`; returns the run's summary."""
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     from harness.client import ProverClient, require_api_key
+    from harness.prompts import check_template
 
+    # Every config mistake is caught before the run directory is touched.
+    check_template(config.prompt)
     api_key = require_api_key(config)  # before any work: a missing key is one clear line
     _check_lean(config)
 
     record = RunRecord(out_dir, secrets=[api_key] if api_key else [])
-    index = _open_record(record, config, force, log)
     problems = select_problems(suite.problems, limit, shard)
-    versions = _lean_versions(config, suite, log)
-    header = _header(config, suite, problems, record.read_header(), versions, limit, shard)
-    record.write_config(config)
-    record.write_header(header)
+    async with ProverClient(config.prover, api_key) as client:
+        fresh = not record.exists()
+        if fresh and problems:
+            await client.probe()  # a dead endpoint: one line, and no run directory
+        index = _open_record(record, config, force, log)
+        plan = Plan.of(index.last, config.search)
+        counts = ProgressCounts(
+            problems=len(problems),
+            done=sum(1 for p in problems if not plan.work(p.name)),
+            proved=sum(1 for p in problems if plan.proved(p.name)),
+        )
+        if not fresh:
+            log(
+                f"harness: resuming {record.dir}: {len(index.finished())} rounds already "
+                f"recorded, {counts.done}/{counts.problems} problems done, "
+                f"{counts.proved} proved"
+            )
+            if counts.done < len(problems):
+                await client.probe()
+        versions = _lean_versions(config, suite, log)
+        header = _header(config, suite, problems, record.read_header(), versions, limit, shard)
+        record.write_config(config)
+        record.write_header(header)
 
-    plan = Plan.of(index.last, config.search)
-    budget = Budget.of(config.search, record.iter_effective(light=True, index=index))
-    counts = ProgressCounts(
-        problems=len(problems),
-        done=sum(1 for p in problems if not plan.work(p.name)),
-        proved=sum(1 for p in problems if plan.proved(p.name)),
-    )
-    display = make_progress(counts, enabled=progress)
-    engine = Engine(config, record, plan, budget, problems, display, log)
-    started = time.monotonic()
-    error: BaseException | None = None
-    try:
-        if counts.done < len(problems):  # a finished run makes no request and no check
-            from harness.checker import open_checker
+        budget = Budget.of(config.search, record.iter_effective(light=True, index=index))
+        display = make_progress(counts, enabled=progress)
+        engine = Engine(config, record, plan, budget, problems, display, log)
+        started = time.monotonic()
+        error: BaseException | None = None
+        try:
+            if counts.done < len(problems):  # a finished run makes no request and no check
+                from harness.checker import open_checker
 
-            record.open()
-            display.start()
-            try:
-                async with (
-                    ProverClient(config.prover, api_key) as client,
-                    open_checker(config) as checker,
-                ):
-                    await engine.run(client, checker)
-            finally:
-                display.stop()
-    except BaseException as exc:
-        error = exc
-        raise
-    finally:
-        record.close()
-        seconds = time.monotonic() - started
-        summary = _finish(record, header, seconds, engine.stopped, error, write_report, log)
+                record.open()
+                display.start()
+                try:
+                    async with open_checker(config) as checker:
+                        await engine.run(client, checker)
+                finally:
+                    display.stop()
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            record.close()
+            seconds = time.monotonic() - started
+            stopped = engine.stopped
+            if stopped is None and error is None:
+                stopped = _infrastructure_left(record)
+            summary = _finish(record, header, seconds, stopped, error, write_report, log)
     return summary
+
+
+def _infrastructure_left(record: RunRecord) -> str | None:
+    """Why a run that ran to its end is not complete: rounds whose last line is still an
+    infrastructure failure (retries exhausted), which the next run retries."""
+    failed = sum(1 for e in record.index().last.values() if e.verdict.is_infrastructure)
+    if not failed:
+        return None
+    return (
+        f"{failed} rounds ended in infrastructure failures (prover_error/checker_error); "
+        "run the same command again to retry them"
+    )
 
 
 async def run_async(
@@ -348,7 +387,11 @@ async def run_async(
         suite = load_suite(config.suite, config, from_dir=from_dir)
     if shard is None:
         shard = shard_from_env()
-    out = Path(out_dir) if out_dir is not None else default_out_dir(config.suite, shard)
+    out = (
+        Path(out_dir)
+        if out_dir is not None
+        else default_out_dir(config.suite, shard, config, limit)
+    )
     return await run_search(
         config, suite, out, limit=limit, shard=shard, force=force, progress=progress
     )

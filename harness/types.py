@@ -311,6 +311,7 @@ class Attempt:
     infra_retries: int = 0  # prover_error/checker_error retries this round took before its verdict
     # the sample ended here though repair rounds remained (its conversation outgrew the context)
     ends_sample: bool = False
+    queue_s: float = 0.0  # the check's wait for a free Lean process (not in check_s)
     checked_by: str | None = None  # a remote checker's URL: not confirmed in a fresh process
     repl_disagreed: bool = False  # the checking process said proved; the confirmation did not
 

@@ -552,3 +552,109 @@ def test_a_cookie_the_server_sets_goes_back_with_the_next_request(server):
     assert "cookie" not in server.headers[0]
     assert server.headers[1]["cookie"] == "lb=node-7"
     assert server.headers[2]["cookie"] == "lb=node-7"
+
+
+# ---------------------------------------------------------------------------------------------
+# Failing fast: the probe before a run, the circuit breaker during one
+
+
+def _closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def test_probe_of_a_dead_endpoint_fails_in_seconds_naming_the_url():
+    from harness.client import EndpointUnreachable
+
+    url = _closed_port_url()
+
+    async def go():
+        async with ProverClient(ProverConfig(base_url=url), None) as client:
+            await client.probe()
+
+    started = time.monotonic()
+    with pytest.raises(EndpointUnreachable) as info:
+        asyncio.run(go())
+    assert time.monotonic() - started < 10
+    message = str(info.value)
+    assert url in message and "\n" not in message and "ConnectError" in message
+
+
+def test_probe_of_a_live_endpoint_without_a_models_route_passes(server):
+    async def go():
+        async with ProverClient(make_config(server), None) as client:
+            await client.probe()  # the double answers GET with 501: reachable all the same
+
+    asyncio.run(go())
+    assert server.requests == []  # no chat request was spent
+
+
+def test_probe_of_an_endpoint_refusing_the_key_raises_naming_the_key_variable():
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": {"message": "bad key"}})
+
+    config = ProverConfig(base_url="http://prover.invalid/v1")
+
+    async def go():
+        async with ProverClient(config, FAKE_KEY, transport=httpx.MockTransport(handler)) as c:
+            await c.probe()
+
+    with pytest.raises(ProverHTTPError, match=config.api_key_env):
+        asyncio.run(go())
+
+
+def test_circuit_breaker_trips_after_consecutive_connection_failures(monkeypatch):
+    from harness.client import EndpointUnreachable
+
+    monkeypatch.setattr(ProverClient, "BREAKER_FAILURES", 5)
+    tries: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        tries.append(1)
+        raise httpx.ConnectError("connection refused", request=request)
+
+    config = ProverConfig(
+        base_url="http://prover.invalid/v1",
+        max_retries=100,
+        backoff_base_s=5.0,  # long backoffs: the trip must cut them short
+        backoff_max_s=5.0,
+        concurrency=2,
+    )
+
+    async def go():
+        async with ProverClient(config, None, transport=httpx.MockTransport(handler)) as c:
+            return await asyncio.gather(
+                *(c.complete(MESSAGES) for _ in range(4)), return_exceptions=True
+            )
+
+    started = time.monotonic()
+    results = asyncio.run(go())
+    assert time.monotonic() - started < 10
+    assert all(isinstance(r, EndpointUnreachable) for r in results)
+    assert len(tries) == 5
+    assert "prover.invalid" in str(results[0]) and "5 tries in a row" in str(results[0])
+
+
+def test_circuit_breaker_is_reset_by_any_answer_from_the_server(monkeypatch):
+    monkeypatch.setattr(ProverClient, "BREAKER_FAILURES", 3)
+    body = {"choices": [{"message": {"content": "by decide"}, "finish_reason": "stop"}]}
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) % 3 == 0:
+            return httpx.Response(200, json=body)
+        raise httpx.ConnectError("connection refused", request=request)
+
+    config = ProverConfig(base_url="http://prover.invalid/v1", max_retries=5, backoff_base_s=0.001)
+
+    async def go():
+        async with ProverClient(config, None, transport=httpx.MockTransport(handler)) as c:
+            return [await c.complete(MESSAGES) for _ in range(3)]
+
+    answers = asyncio.run(go())
+    assert [a.text for a in answers] == ["by decide"] * 3

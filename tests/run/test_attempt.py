@@ -104,3 +104,43 @@ def test_the_next_round_starts_clean():
         None,
         0.0,
     )
+
+
+def test_check_s_is_lean_s_time_and_the_wait_for_a_free_process_is_queue_s():
+    """Two checks, one Lean process: the second waits for the first. Its `check_s` is Lean's
+    time on it, not the wait, which is recorded as `queue_s`."""
+    import asyncio
+
+    from harness.attempt import check
+    from harness.types import LeanJobResult
+
+    lean_s = 0.3
+
+    class OneProcess:
+        def __init__(self) -> None:
+            self.lock = asyncio.Lock()
+
+        async def run(self, job):
+            async with self.lock:  # a free process, first in, first out
+                await asyncio.sleep(lean_s)
+                return LeanJobResult(outcome="timeout", seconds=lean_s, error="timed out")
+
+    config = load_config()
+
+    async def go():
+        checker = OneProcess()
+        runs = [SampleRun(PROBLEM, i, 0) for i in range(2)]
+        for s in runs:
+            s.candidate = read_answer(Answer(text=CODE), PROBLEM)
+        results = await asyncio.gather(*(check(s, checker, config) for s in runs))
+        return [
+            make_attempt(s, verdict, config, elapsed)
+            for s, (verdict, elapsed) in zip(runs, results, strict=True)
+        ]
+
+    first, second = asyncio.run(go())
+    assert first.verdict is VerdictKind.TIMEOUT and second.verdict is VerdictKind.TIMEOUT
+    for a in (first, second):
+        assert lean_s - 0.05 <= a.check_s < lean_s + 0.12
+    assert first.to_json()["queue_s"] < 0.1
+    assert second.to_json()["queue_s"] >= lean_s - 0.05

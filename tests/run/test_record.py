@@ -260,3 +260,48 @@ def test_an_old_header_with_missing_and_unknown_keys_still_reads(tmp_path):
     rec.header_path.write_text("[1, 2]")
     with pytest.raises(RecordError, match="not a header"):
         rec.read_header()
+
+
+def _select(run, limit=None, shard=None, suite=None):
+    from dataclasses import replace
+
+    from harness.record import Selection
+
+    rec = RunRecord(run)
+    header = rec.read_header()
+    header = replace(header, selection=Selection(limit=limit, shard=shard))
+    if suite is not None:
+        header = replace(header, suite=suite)
+    rec.write_header(header)
+    return run
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "named"),
+    [
+        ({"limit": 8, "shard": "0/2"}, {"shard": "1/2"}, "different --limit"),
+        ({"limit": 8}, {}, "first 8 problems"),
+        ({"shard": "0/2"}, {"shard": "1/4"}, "different --shard count"),
+        ({"shard": "0/2"}, {}, "one is not a shard"),
+    ],
+)
+def test_merge_refuses_shards_whose_selection_differs_naming_it(tmp_path, first, second, named):
+    a = _select(_shard(tmp_path, "s0", ["p1"], []), **first)
+    b = _select(_shard(tmp_path, "s1", ["p2"], []), **second)
+    with pytest.raises(RecordError, match=named):
+        merge_runs([a, b], tmp_path / "all")
+    assert not (tmp_path / "all").exists()
+
+
+def test_merge_refuses_the_same_shard_twice(tmp_path):
+    a = _select(_shard(tmp_path, "s0", ["p1"], []), shard="0/2")
+    b = _select(_shard(tmp_path, "s1", ["p1"], []), shard="0/2")
+    with pytest.raises(RecordError, match="shard 0/2 is given twice"):
+        merge_runs([a, b], tmp_path / "all")
+
+
+def test_merge_refuses_shards_of_different_suites_naming_them(tmp_path):
+    a = _shard(tmp_path, "s0", ["p1"], [])
+    b = _select(_shard(tmp_path, "s1", ["p2"], []), suite=SuiteSource("minif2f", sha256="def"))
+    with pytest.raises(RecordError, match="minif2f"):
+        merge_runs([a, b], tmp_path / "all")
