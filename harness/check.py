@@ -197,11 +197,12 @@ def proved_items(record: RunRecord, suite: Suite) -> list[tuple[tuple[str, int, 
 async def check_all(items: list[CheckItem], config: Config) -> list[Verdict]:
     """Verify every item with one checker (the REPL pool runs them concurrently); an item
     already refused (its file's header) is not sent to Lean."""
-    from harness.checker import open_checker
+    from harness.checker import open_checker, preflight
     from harness.soundness.verify import verify
 
     if all(item.refused is not None for item in items):
         return [item.refused for item in items if item.refused is not None]
+    preflight(config)  # as `harness run`: one line naming what is missing, not one per theorem
     async with open_checker(config) as checker:
 
         async def one(item: CheckItem) -> Verdict:

@@ -70,6 +70,7 @@ COMMENT = "comment"  # `-- ...` and `/- ... -/`
 DOC = "doc"  # `/-- ... -/` and `/-! ... -/`
 
 _NOT_CODE = frozenset((COMMENT, DOC, STRING, CHAR))
+_SKIPPED = frozenset((COMMENT, STRING, CHAR))  # what `declarations` does not read
 
 # ---------------------------------------------------------------------------------------------
 # Keyword tables: the one place the harness lists Lean's commands.
@@ -273,23 +274,23 @@ class _Lexer:
             while i < n:
                 i = self.step(i)
             return
+        new = tuple.__new__
         while i < n:
             line, col = self.pos(i)
             line_start = i - col
             for m in _FAST.finditer(src, i):
                 kind = m.lastgroup
-                start, j = m.span()
-                if kind == "ws":
-                    newlines = src.count("\n", start, j)
+                j = m.end()
+                start = m.start(kind)
+                if start != m.start():  # whitespace before the token
+                    newlines = src.count("\n", m.start(), start)
                     if newlines:
                         line += newlines
-                        line_start = src.rindex("\n", start, j) + 1
-                    continue
-                text = m.group()
-                if kind == "other" or text == "r":  # `r` may open a raw string
+                        line_start = src.rindex("\n", m.start(), start) + 1
+                if kind == "other" or j - start == 1 and src[start] == "r":  # maybe r"..."
                     i = self.step(start)
                     break  # `step` read a token of its own: resume the fast reading after it
-                append(Token(kind, text, start, j, line, start - line_start))
+                append(new(Token, (kind, src[start:j], start, j, line, start - line_start)))
             else:
                 return
 
@@ -578,13 +579,12 @@ _WIDE_SYMBOL = _char_class(lambda c: not is_id_rest(c) and c not in "«⁻∑∏
 # that start nothing else. Everything else goes to `step`. Only a matter of speed (a long
 # answer has thousands of tokens); tests/test_lean_text.py compares both readings.
 _FAST = re.compile(
-    r"(?P<ws>[ \n]+)"
-    rf"|(?P<{COMMENT}>--[^\n]*)"
+    rf"[ \n]*+(?:(?P<{COMMENT}>--[^\n]*)"
     rf"|(?P<{IDENT}>[{_ID_FIRST}][{_ID_REST}]*+)(?![.«])"
     rf"|(?P<{NUMBER}>(?<![^ \n]\.)[0-9]++)(?![0-9_.eExXbBoO«'\"{_ID_REST}])"
     rf"|(?P<{SYMBOL}>:=|=>|<;>|\.\.\.|\.\.|::|@\[|<-|->|<\|>|<\||\|>\.|\|>|''"
     rf"|[()\[\],+*=<>^;:%&|!?~$\\@{{}}.\-{_WIDE_SYMBOL}]|/(?!-))"
-    r"|(?P<other>[\s\S])"
+    r"|(?P<other>[\s\S]))"
 )
 
 
@@ -603,7 +603,7 @@ def tokenize(text: str) -> tuple[Token, ...]:
 @lru_cache(maxsize=256)
 def code_tokens(text: str) -> tuple[Token, ...]:
     """The tokens Lean elaborates: no comments, doc comments, strings or char literals."""
-    return tuple(t for t in _lex(text)[0] if t.kind not in _NOT_CODE)
+    return tuple([t for t in _lex(text)[0] if t[0] not in _NOT_CODE])
 
 
 def lex_problems(text: str) -> tuple[LexProblem, ...]:
@@ -841,7 +841,7 @@ def declarations(text: str) -> tuple[Declaration, ...]:
     attributes, modifiers and `open ... in`/`set_option ... in` prefixes belong to the command
     after them.
     """
-    toks = tuple(t for t in tokenize(text) if t.is_code or t.kind == DOC)
+    toks = tuple([t for t in tokenize(text) if t[0] not in _SKIPPED])
     starts: list[tuple[int, int, int]] = []  # (first index, doc index or -1, keyword index)
     prefix: int | None = None  # first index of pending doc/attributes/modifiers/prefixes
     doc_index = -1

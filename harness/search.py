@@ -25,17 +25,16 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from harness.checker.sandbox import require_sandbox
+from harness.checker import preflight
 from harness.config import Config, config_hash
 from harness.engine import Engine, one_line
-from harness.errors import ConfigError, PrerequisiteError
+from harness.errors import ConfigError
 from harness.plan import Budget, Plan
 from harness.progress import ProgressCounts, make_progress
 from harness.record import (
@@ -125,37 +124,6 @@ def default_out_dir(
 
 # ---------------------------------------------------------------------------------------------
 # Prerequisites
-
-
-def _check_lean(config: Config) -> None:
-    """Fail before any work when Lean cannot be started, naming what is missing."""
-    lean = config.lean
-    if lean.backend == "kimina":
-        return  # Lean runs on the servers; an unreachable one stops the run at its first check
-    require_sandbox(lean)
-    project = Path(lean.project_dir)
-    if not project.is_dir():
-        raise PrerequisiteError(
-            f"Lean project not found: lean.project_dir {lean.project_dir} does not exist; "
-            "run `harness setup` or set lean.project_dir"
-        )
-    command = lean.repl_command if lean.backend == "repl" else ["lake"]
-    program = command[0]
-    if not (shutil.which(program) or (os.sep in program and Path(program).is_file())):
-        hint = (
-            "install elan, then run `harness setup`"
-            if program in ("lake", "lean")
-            else ("check lean.repl_command")
-        )
-        what = "Lean REPL" if lean.backend == "repl" else "Lean"
-        raise PrerequisiteError(f"{what} not found: `{program}` is not on PATH; {hint}")
-    # The default command runs a REPL binary built inside the project.
-    if lean.backend == "repl" and program == "lake" and len(command) >= 3 and command[1] == "env":
-        binary = Path(command[2])
-        if not binary.is_absolute() and os.sep in command[2] and not (project / binary).exists():
-            raise PrerequisiteError(
-                f"Lean REPL not found: {project / binary} is not built; run `harness setup`"
-            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,7 +268,7 @@ async def run_search(
     # Every config mistake is caught before the run directory is touched.
     check_template(config.prompt)
     api_key = require_api_key(config)  # before any work: a missing key is one clear line
-    _check_lean(config)
+    preflight(config)
 
     record = RunRecord(out_dir, secrets=[api_key] if api_key else [])
     problems = select_problems(suite.problems, limit, shard)

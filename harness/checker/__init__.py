@@ -14,16 +14,22 @@ Lean Servers over HTTP (`kimina.py`; its results carry `checked_by`, and it rais
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from typing import Any, Protocol
 
 from harness.checker.kimina import KiminaChecker
 from harness.checker.oneshot import OneShotChecker
 from harness.checker.pool import ReplPool
 from harness.checker.protocol import classify
+from harness.checker.sandbox import require_sandbox
 from harness.config import Config
+from harness.errors import PrerequisiteError
 from harness.types import Confirmation, LeanJob, LeanJobResult
 
 __all__ = [
+    "preflight",
     "LeanChecker",
     "open_checker",
     "classify",
@@ -58,3 +64,35 @@ def open_checker(config: Config) -> LeanChecker:
     if config.lean.backend == "kimina":
         return KiminaChecker(config)
     return ReplPool(config)
+
+
+def preflight(config: Config) -> None:
+    """Fail before any work when Lean cannot be started, naming what is missing (one line):
+    `harness run`, `check` and `recheck` call it before anything else."""
+    lean = config.lean
+    if lean.backend == "kimina":
+        return  # Lean runs on the servers; an unreachable one stops the run at its first check
+    require_sandbox(lean)
+    project = Path(lean.project_dir)
+    if not project.is_dir():
+        raise PrerequisiteError(
+            f"Lean project not found: lean.project_dir {lean.project_dir} does not exist; "
+            "run `harness setup` or set lean.project_dir"
+        )
+    command = lean.repl_command if lean.backend == "repl" else ["lake"]
+    program = command[0]
+    if not (shutil.which(program) or (os.sep in program and Path(program).is_file())):
+        hint = (
+            "install elan, then run `harness setup`"
+            if program in ("lake", "lean")
+            else ("check lean.repl_command")
+        )
+        what = "Lean REPL" if lean.backend == "repl" else "Lean"
+        raise PrerequisiteError(f"{what} not found: `{program}` is not on PATH; {hint}")
+    # The default command runs a REPL binary built inside the project.
+    if lean.backend == "repl" and program == "lake" and len(command) >= 3 and command[1] == "env":
+        binary = Path(command[2])
+        if not binary.is_absolute() and os.sep in command[2] and not (project / binary).exists():
+            raise PrerequisiteError(
+                f"Lean REPL not found: {project / binary} is not built; run `harness setup`"
+            )

@@ -287,3 +287,15 @@ def test_recheck_takes_soundness_and_lean_from_the_current_config(tmp_path, caps
     assert code == 0  # the current config may allow it
     starts = [e for e in read_log(log) if e["event"] == "start"]
     assert starts and all("AIMLAPI_KEY" not in s["environ"] for s in starts)
+
+
+def test_check_without_lean_stops_with_the_runs_one_line_preflight(tmp_path, capsys):
+    lean_file = tmp_path / "proof.lean"
+    lean_file.write_text("theorem a : True := trivial\ntheorem b : True := trivial\n")
+    code = main(
+        ["check", str(lean_file), "--set", f"lean.project_dir={tmp_path}", "--set",
+         "lean.repl_command=no-such-repl-binary", "--set", "lean.sandbox=none"]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "no-such-repl-binary" in err and "Errno" not in err
