@@ -73,6 +73,9 @@ Script JSON (all keys optional):
                               "no_env" is not set)
    "exec": PYTHON             run this Python in the double's process (model code running inside
                               Lean) and report the value it leaves in `result` as an info message
+   "in_env": TEXT             (a condition) the rule fires only in an environment built by a
+                              command containing TEXT (e.g. the model's instance: Lean prints a
+                              statement differently where that instance is in scope)
    "hang": true               never answer (sleep until killed)
    "crash": true              write half a JSON reply, then exit 1
    "exit": CODE               exit at once with CODE, no reply
@@ -274,10 +277,12 @@ class FakeRepl:
         if seconds > 0:
             time.sleep(seconds)
 
-    def find_rule(self, cmd: str) -> dict[str, Any] | None:
+    def find_rule(self, cmd: str, env_texts: tuple[str, ...] = ()) -> dict[str, Any] | None:
         for rule in self.script.get("rules", []):
             if "match" in rule and rule["match"] not in cmd:
                 continue
+            if "in_env" in rule and not any(rule["in_env"] in text for text in env_texts):
+                continue  # the environment lacks the declaration the rule depends on
             if "match_re" in rule and not re.search(rule["match_re"], cmd):
                 continue
             if "match" not in rule and "match_re" not in rule:
@@ -393,7 +398,7 @@ class FakeRepl:
             self.compromised = True  # model code ran here: from now on it answers for Lean
             self.forged(cmd, base)
             return
-        rule = self.find_rule(cmd)
+        rule = self.find_rule(cmd, base["texts"])
         if rule is not None:
             if rule.get("hang"):
                 while True:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import pytest
+
 from harness.checker.pool import ReplPool
 from harness.soundness.verify import verify
 from harness.types import Candidate, Problem, VerdictKind
@@ -62,3 +64,52 @@ def test_without_confirmation_the_forged_answer_would_have_been_believed(tmp_pat
     verdict = _verify(unconfirmed, FALSE, "by decide")
     assert verdict.kind is VerdictKind.PROVED  # what soundness.confirm: false risks
     assert not any("pickleTo" in e["request"] for e in _requests(log))
+
+
+CHANGERS = {
+    # what the model declares, and how `pp.all` prints `2 + 2 = 4` / `2 ≤ 4` beside it
+    "instance redefining +": (
+        "instance : Add ℕ := ⟨Nat.mul⟩",
+        "theorem t : 2 + 2 = 4 :=",
+        "@Eq ℕ (@HAdd.hAdd ℕ ℕ ℕ (@instHAdd ℕ instAddNat_1) 2 2) 4",
+        "@Eq ℕ (@HAdd.hAdd ℕ ℕ ℕ (@instHAdd ℕ instAddNat) 2 2) 4",
+    ),
+    "local notation redefining ≤": (
+        'local notation:50 a " ≤ " b => b < a',
+        "theorem t : 2 ≤ 4 :=",
+        "@LT.lt ℕ instLTNat 4 2",
+        "@LE.le ℕ instLENat 2 4",
+    ),
+}
+
+
+@pytest.mark.parametrize("changer", list(CHANGERS))
+def test_a_declaration_that_changes_the_statement_is_rejected_by_the_comparison(tmp_path, changer):
+    """The confirming process prints the statement's full type where no model text exists and
+    where the model's declarations were replayed; a model instance or notation that changes
+    the statement shows in the second print (`pp.all` names every instance and constant), so
+    the two differ."""
+    declared, statement, changed, clean = CHANGERS[changer]
+    script = {
+        "rules": [
+            {
+                "match": "set_option pp.all",
+                "in_env": declared,
+                "info": f"@__harness_cref : {changed}",
+            },
+            {"match": "set_option pp.all", "info": f"@__harness_cref : {clean}"},
+        ]
+    }
+    config, _ = double_config(tmp_path, script)
+    problem = Problem(name="t", header="", statement=statement, theorem_name="t")
+
+    async def go():
+        async with ReplPool(config) as pool:
+            candidate = Candidate(proof="by decide", aux=declared + "\n")
+            return await verify(problem, candidate, pool, config)
+
+    verdict = asyncio.run(go())
+    assert (verdict.kind, verdict.rule) == (VerdictKind.REJECTED, "statement_changed")
+    assert verdict.repl_disagreed
+    # the same proof without the declaration is proved: the comparison is what refused it
+    assert _verify(config, problem, "by decide").kind is VerdictKind.PROVED
