@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -194,9 +195,14 @@ def proved_items(record: RunRecord, suite: Suite) -> list[tuple[tuple[str, int, 
     return out
 
 
-async def check_all(items: list[CheckItem], config: Config) -> list[Verdict]:
+async def check_all(
+    items: list[CheckItem],
+    config: Config,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Verdict]:
     """Verify every item with one checker (the REPL pool runs them concurrently); an item
-    already refused (its file's header) is not sent to Lean."""
+    already refused (its file's header) is not sent to Lean. `progress(done, total)` is
+    called as each verdict comes."""
     from harness.checker import open_checker, preflight
     from harness.soundness.verify import verify
 
@@ -204,11 +210,18 @@ async def check_all(items: list[CheckItem], config: Config) -> list[Verdict]:
         return [item.refused for item in items if item.refused is not None]
     preflight(config)  # as `harness run`: one line naming what is missing, not one per theorem
     async with open_checker(config) as checker:
+        done = 0
 
         async def one(item: CheckItem) -> Verdict:
+            nonlocal done
             if item.refused is not None:
-                return item.refused
-            return await verify(item.problem, item.candidate, checker, config)
+                verdict = item.refused
+            else:
+                verdict = await verify(item.problem, item.candidate, checker, config)
+            done += 1
+            if progress is not None:
+                progress(done, len(items))
+            return verdict
 
         return list(await asyncio.gather(*(one(item) for item in items)))
 

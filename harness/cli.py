@@ -403,7 +403,12 @@ def _recheck_command(args: argparse.Namespace) -> int:
 
     proved = proved_items(record, suite)
     items = [item for _, item in proved]
-    verdicts = asyncio.run(check_all(items, config)) if items else []
+
+    def progress(done: int, total: int) -> None:  # a line at each tenth, and at the end
+        if done == total or done % max(1, total // 10) == 0:
+            print(f"harness recheck: {done}/{total} re-checked", file=sys.stderr, flush=True)
+
+    verdicts = asyncio.run(check_all(items, config, progress)) if items else []
     failed = 0
     for (key, item), verdict in zip(proved, verdicts, strict=True):
         ok = verdict.kind == VerdictKind.PROVED

@@ -29,7 +29,22 @@ __all__ = [
     "aggregate_pass_at",
     "problem_pass_at",
     "side_by_side",
+    "format_duration",
 ]
+
+
+def format_duration(seconds: float | None) -> str:
+    """The one way times are shown (progress, report.md, report.html): `12.3 s`, `4m05s`,
+    `1h02m03s`; `-` when unknown."""
+    if seconds is None:
+        return "-"
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, s = divmod(int(seconds), 60)
+    hours, m = divmod(minutes, 60)
+    return f"{hours}h{m:02d}m{s:02d}s" if hours else f"{m}m{s:02d}s"
+
 
 # miniF2F's source categories, as name prefixes; the longest matching prefix wins.
 CATEGORIES = (

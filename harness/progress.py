@@ -11,6 +11,8 @@ import sys
 import time
 from typing import IO, Any
 
+from harness.metrics import format_duration
+
 __all__ = ["Progress", "ProgressCounts", "make_progress"]
 
 
@@ -39,14 +41,6 @@ class ProgressCounts:
         return (time.monotonic() - self.started) / finished * remaining
 
 
-def _fmt_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    minutes, s = divmod(int(seconds), 60)
-    hours, m = divmod(minutes, 60)
-    return f"{hours}:{m:02d}:{s:02d}"
-
-
 class Progress:
     """Base display: plain lines every `interval_s` seconds (and at the end)."""
 
@@ -62,7 +56,7 @@ class Progress:
         c = self.counts
         return (
             f"problems {c.done}/{c.problems} done, {c.proved} proved · {c.attempts} rounds · "
-            f"{c.tokens:,} tokens · {c.rate():.1f} rounds/min · ETA {_fmt_eta(c.eta_s())}"
+            f"{c.tokens:,} tokens · {c.rate():.1f} rounds/min · ETA {format_duration(c.eta_s())}"
         )
 
     def start(self) -> None:
@@ -116,7 +110,9 @@ class RichProgress(Progress):
 
     def _fields(self) -> dict[str, str]:
         c = self.counts
-        head = f"problems {c.done}/{c.problems} · {c.proved} proved · ETA {_fmt_eta(c.eta_s())}"
+        head = (
+            f"problems {c.done}/{c.problems} · {c.proved} proved · ETA {format_duration(c.eta_s())}"
+        )
         room = self._console.width - len(head) - self._MIN_BAR - 4
         tails = [
             f"{c.attempts} rounds · {c.rate():.1f} rounds/min · {c.tokens:,} tokens",

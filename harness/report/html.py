@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from harness.attempt import verdict_of
 from harness.config import SearchConfig
+from harness.metrics import format_duration
 from harness.prompts import repair_message
 from harness.report.data import (
     Comparison,
@@ -50,6 +51,7 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
 )
 _ENV.filters["pct"] = fmt_pct
+_ENV.filters["duration"] = format_duration
 
 _MAX_MESSAGES_MARKED = 20  # Lean errors and warnings marked in a round's code
 # A long raw answer shows its first and last characters (the reasoning starts it, the code

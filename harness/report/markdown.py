@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.metrics import format_duration
 from harness.report.data import (
     Comparison,
     RunData,
@@ -38,17 +39,6 @@ def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
     out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return out
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = float(seconds)
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, s = divmod(int(seconds), 60)
-    hours, m = divmod(minutes, 60)
-    return f"{hours}h{m:02d}m{s:02d}s" if hours else f"{m}m{s:02d}s"
 
 
 def _group_rows(groups: dict[str, dict[str, Any]], ks: list[str]) -> list[list[Any]]:
@@ -88,9 +78,9 @@ def render_markdown(data: RunData) -> str:
             ["prompt tokens", f"{s.prompt_tokens:,}"],
             ["completion tokens", f"{s.completion_tokens:,}"],
             ["cost", "-" if s.cost is None else f"${s.cost:.4f}"],
-            ["prover time (sum over rounds)", _duration(s.prover_s)],
-            ["Lean time (sum over rounds)", _duration(s.check_s)],
-            ["wall time", _duration(data.wall_s)],
+            ["prover time (sum over rounds)", format_duration(s.prover_s)],
+            ["Lean time (sum over rounds)", format_duration(s.check_s)],
+            ["wall time", format_duration(data.wall_s)],
         ],
     )
     if data.outcomes:

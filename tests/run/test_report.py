@@ -465,3 +465,22 @@ def test_report_command_exports_csv_and_json(tmp_path, capsys):
     # one run exports too
     assert main(["report", str(a), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["runs"][0]["run"] == str(a)
+
+
+def test_times_are_printed_one_way_in_progress_and_both_reports(tmp_path):
+    from harness.metrics import format_duration
+    from harness.progress import Progress, ProgressCounts
+
+    run = make_run(tmp_path / "run")
+    header = RunRecord(run).read_header()
+    header.wall_s = 3723.4
+    RunRecord(run).write_header(header)
+    write_reports(run)
+    shown = format_duration(3723.4)
+    assert shown == "1h02m03s"
+    assert f"| wall time | {shown} |" in (run / "report.md").read_text()
+    assert f"<td>wall time</td><td>{shown}</td>" in (run / "report.html").read_text()
+    counts = ProgressCounts(problems=4)
+    counts.done = 1  # one of four in 1241 s: three more take 3723 s
+    counts.started -= 1241
+    assert f"ETA {shown}" in Progress(counts).line()

@@ -184,7 +184,9 @@ def test_recheck_all_pass_exits_zero(tmp_path, capsys):
     (run_dir / "attempts.jsonl").write_text(json.dumps(a.to_json()) + "\n", encoding="utf-8")
     lean, _ = double_lean(tmp_path)
     assert main(["recheck", str(run_dir), "--set", lean]) == 0
-    assert capsys.readouterr().out.strip().endswith("1 still pass, 0 no longer pass")
+    out, err = capsys.readouterr()
+    assert out.strip().endswith("1 still pass, 0 no longer pass")
+    assert "harness recheck: 1/1 re-checked" in err  # progress, on stderr
     assert main(["recheck", str(tmp_path / "nowhere")]) == 2
 
 
