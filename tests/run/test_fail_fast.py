@@ -23,21 +23,10 @@ from tests.run.helpers import (
     ScriptedProver,
     expected_rounds,
     read_lines,
-    smoke_problems,
     write_setup,
 )
 
-pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def problems():
-    return smoke_problems()
-
-
-@pytest.fixture(autouse=True)
-def api_key(monkeypatch):
-    monkeypatch.setenv(KEY_ENV, KEY)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("api_key")]
 
 
 def closed_port_url() -> str:
