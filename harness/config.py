@@ -30,6 +30,7 @@ __all__ = [
     "Config",
     "ProverConfig",
     "SearchConfig",
+    "DecomposerConfig",
     "LeanConfig",
     "SoundnessConfig",
     "SuitesConfig",
@@ -110,6 +111,26 @@ class SearchConfig:
     max_cost: float | None = None  # run budget: USD, needs prover prices
     feedback_max_errors: int = 8  # Lean errors shown in a repair turn (Goedel-Prover-V2 uses 8)
     infra_retries: int = 3  # how often a round that hit prover_error/checker_error is retried
+    # "whole": each sample is a whole-proof conversation; "decompose": each sample is a sketch
+    # with `have ... := by sorry` holes (decomposer.*), whose holes the prover fills
+    # (harness/decompose.py)
+    strategy: str = "whole"
+    sketch_repair_rounds: int = 1  # decompose: rounds that send a sketch's Lean errors back
+    subgoal_samples: int = 4  # decompose: samples per hole of an accepted sketch
+    subgoal_repair_rounds: int = 1  # decompose: repair rounds of each hole's sample
+
+
+@dataclass(frozen=True)
+class DecomposerConfig:
+    """The model that writes proof sketches (search.strategy: decompose). Each key left null
+    takes the prover's setting, so one endpoint serving DeepSeek-Prover-V2 works as it is."""
+
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    prompt: str = "decompose-v2"  # a built-in template name, or a path to a template file
 
 
 @dataclass(frozen=True)
@@ -179,6 +200,7 @@ class Config:
     prompt: str = "deepseek-v2"  # a template name, or a path to a user template file
     prover: ProverConfig = field(default_factory=ProverConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    decomposer: DecomposerConfig = field(default_factory=DecomposerConfig)
     lean: LeanConfig = field(default_factory=LeanConfig)
     soundness: SoundnessConfig = field(default_factory=SoundnessConfig)
     suites: SuitesConfig = field(default_factory=SuitesConfig)
@@ -193,6 +215,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "lean.sandbox": ("bwrap", "none"),
     "lean.backend": ("repl", "oneshot", "kimina"),
     "suites.answer_holes": ("model", "skip"),
+    "search.strategy": ("whole", "decompose"),
 }
 _POSITIVE = {
     "prover.max_tokens",
@@ -204,8 +227,16 @@ _POSITIVE = {
     "lean.header_timeout_s",
     "lean.memory_mb",
     "lean.recycle_after",
+    "search.subgoal_samples",
+    "decomposer.max_tokens",
 }
-_NON_NEGATIVE = {"search.repair_rounds", "prover.max_retries", "search.feedback_max_errors"}
+_NON_NEGATIVE = {
+    "search.repair_rounds",
+    "prover.max_retries",
+    "search.feedback_max_errors",
+    "search.sketch_repair_rounds",
+    "search.subgoal_repair_rounds",
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,6 +528,10 @@ def config_hash(config: Config) -> str:
     data = config_to_dict(config)
     data["suites"].pop("cache_dir", None)
     data["lean"].pop("scratch_dir", None)
+    if config.search.strategy == "whole":  # decomposition's keys do not shape a whole-proof run
+        data.pop("decomposer", None)
+        for key in ("strategy", "sketch_repair_rounds", "subgoal_samples", "subgoal_repair_rounds"):
+            data["search"].pop(key, None)
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

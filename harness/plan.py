@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from harness.config import ProverConfig, SearchConfig
 from harness.record import IndexEntry
@@ -77,7 +78,7 @@ class Plan:
 
     def __init__(
         self,
-        last: Mapping[tuple[str, int, int], IndexEntry],
+        last: Mapping[tuple[Any, ...], IndexEntry],
         *,
         samples: int,
         rounds: int,
@@ -87,11 +88,14 @@ class Plan:
         self.rounds = rounds
         self.stop_on_success = stop_on_success
         self._recorded: dict[str, dict[int, dict[int, IndexEntry]]] = {}
-        for (problem, sample, rnd), entry in last.items():
+        for key, entry in last.items():
+            if len(key) != 3:  # a decomposition's line (harness/decompose.py plans those)
+                continue
+            problem, sample, rnd = key
             self._recorded.setdefault(problem, {}).setdefault(sample, {})[rnd] = entry
 
     @classmethod
-    def of(cls, last: Mapping[tuple[str, int, int], IndexEntry], search: SearchConfig) -> Plan:
+    def of(cls, last: Mapping[tuple[Any, ...], IndexEntry], search: SearchConfig) -> Plan:
         """The plan of a search configured as `search`, from the record's index."""
         return cls(
             last,

@@ -256,11 +256,11 @@ class IndexEntry(NamedTuple):
 class RecordIndex:
     """Where each key's effective (last) line is, and what it said."""
 
-    last: dict[tuple[str, int, int], IndexEntry] = field(default_factory=dict)
+    last: dict[tuple[Any, ...], IndexEntry] = field(default_factory=dict)  # Attempt.key ->
     lines: int = 0
     unreadable: int = 0  # complete lines that are not an attempt (skipped)
 
-    def finished(self) -> set[tuple[str, int, int]]:
+    def finished(self) -> set[tuple[Any, ...]]:
         """Keys done for good: anything but an infrastructure failure, which is retried."""
         return {key for key, entry in self.last.items() if not entry.verdict.is_infrastructure}
 
@@ -498,7 +498,7 @@ _ONE_PASS_MAX = 50_000
 def _effective_light(record: RunRecord) -> Iterable[Attempt]:
     """record.iter_effective(light=True), the same attempts in the same order, in one read of
     the file instead of two (the index, then the lines it picks) when the run is not huge."""
-    last: dict[tuple[str, int, int], Attempt] = {}
+    last: dict[tuple[Any, ...], Attempt] = {}
     for _, line in record._iter_lines():
         attempt = record._parse(line, light=True)
         if attempt is None:

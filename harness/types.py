@@ -314,18 +314,76 @@ class Attempt:
     queue_s: float = 0.0  # the check's wait for a free Lean process (not in check_s)
     checked_by: str | None = None  # a remote checker's URL: not confirmed in a fresh process
     repl_disagreed: bool = False  # the checking process said proved; the confirmation did not
+    # Decomposition (search.strategy: decompose; harness/decompose.py). A sample is a tree:
+    #   sketch rounds (the decomposer's conversation; `round` is the sketch round)
+    #   -> subgoals of the accepted sketch (`sketch`, `subgoal`), each with its own samples
+    #      (`subsample`) of rounds (`round`)
+    #   -> one compose line (`sketch`): the composed proof, verified as a whole proof.
+    # Only "whole" and "compose" lines decide a problem (`decides`); a proved subgoal never does.
+    stage: str = "whole"  # "whole" | "sketch" | "subgoal" | "compose"
+    sketch: int | None = None  # subgoal/compose lines: the round of the sketch they belong to
+    subgoal: int | None = None  # subgoal lines: which hole of the sketch (0-based, text order)
+    subsample: int | None = None  # subgoal lines: the subgoal's sample
+    # an accepted sketch: its holes, as Lean reported them ({"start", "end"}: offsets in the
+    # extracted proof; "goal": Lean's goal; "lemma": the statement the prover is shown)
+    holes: list[dict[str, Any]] = field(default_factory=list)
+    lean_checks: int = 0  # Lean jobs this line ran (0: refused before Lean, or no answer)
 
     def __post_init__(self) -> None:
         if self.verdict.__class__ is not VerdictKind:
             self.verdict = VerdictKind(self.verdict)  # ValueError: not a verdict
 
     @property
-    def key(self) -> tuple[str, int, int]:
-        return (self.problem, self.sample, self.round)
+    def key(self) -> tuple[Any, ...]:
+        """Unique per line of a run; a repeated key supersedes (a retried round)."""
+        if self.stage == "whole":
+            return (self.problem, self.sample, self.round)
+        return (
+            self.problem,
+            self.sample,
+            self.round,
+            self.stage,
+            self.sketch,
+            self.subgoal,
+            self.subsample,
+        )
+
+    @property
+    def decides(self) -> bool:
+        """Whether this line's `proved` proves its problem (a subgoal's or a sketch's never does)."""
+        return self.stage in ("whole", "compose")
+
+    @property
+    def node(self) -> str:
+        """This line's id in the problem's tree: problem/s0, then k1 (sketch round), g2
+        (subgoal), j0 (its sample), r1 (round) or `compose`."""
+        parts = [self.problem, f"s{self.sample}"]
+        if self.stage == "whole":
+            parts.append(f"r{self.round}")
+        elif self.stage == "sketch":
+            parts.append(f"k{self.round}")
+        elif self.stage == "compose":
+            parts += [f"k{self.sketch}", "compose"]
+        else:
+            parts += [f"k{self.sketch}", f"g{self.subgoal}", f"j{self.subsample}", f"r{self.round}"]
+        return "/".join(parts)
+
+    @property
+    def parent(self) -> str:
+        """The node this line hangs from: the sample, the sketch, or the subgoal."""
+        base = f"{self.problem}/s{self.sample}"
+        if self.stage == "subgoal":
+            return f"{base}/k{self.sketch}/g{self.subgoal}"
+        if self.stage == "compose":
+            return f"{base}/k{self.sketch}"
+        return base
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["verdict"] = self.verdict.value
+        if self.stage != "whole":  # ids for readers of the file; rebuilt, never read back
+            data["id"] = self.node
+            data["parent"] = self.parent
         return data
 
     @classmethod
