@@ -22,6 +22,7 @@ __all__ = [
     "NoProof",
     "LeanMessage",
     "Sorry",
+    "Hole",
     "CommandResult",
     "LeanJob",
     "LeanJobResult",
@@ -189,6 +190,18 @@ class Sorry:
     line: int | None
     column: int | None
     goal: str
+    end_line: int | None = None
+    end_column: int | None = None
+
+
+@dataclass(frozen=True)
+class Hole:
+    """A `sorry` of an accepted proof sketch, as Lean reported it: where it is in the sketch's
+    extracted proof (string offsets) and the goal Lean had there (hypotheses, then `⊢ target`)."""
+
+    start: int
+    end: int
+    goal: str
 
 
 @dataclass(frozen=True)
@@ -277,6 +290,8 @@ class Verdict:
     # the checking process said proved, the fresh confirming process did not (the verdict is
     # the confirmation's; `detail` gives both)
     repl_disagreed: bool = False
+    holes: tuple[Hole, ...] = ()  # a sketch Lean accepted with only `sorry`s: its holes
+    lean_checks: int = 0  # Lean jobs run to reach this verdict
 
 
 @dataclass

@@ -111,7 +111,8 @@ def decode_message(data: dict[str, Any]) -> LeanMessage:
 
 def _decode_sorry(data: dict[str, Any]) -> Sorry:
     line, column = _pos(data.get("pos"))
-    return Sorry(line=line, column=column, goal=str(data.get("goal", "")))
+    end_line, end_column = _pos(data.get("endPos"))
+    return Sorry(line, column, str(data.get("goal", "")), end_line, end_column)
 
 
 def decode_reply(obj: dict[str, Any]) -> CommandResult:
