@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,9 +109,9 @@ def verdict_of(attempt: Attempt) -> Verdict:
     )
 
 
-def conversation(s: SampleRun, config: Config) -> list[ChatMessage]:
-    """The messages for the sample's current round."""
-    messages = list(build_prompt(s.problem, config.prompt))
+def conversation(s: SampleRun, config: Config, template: str | None = None) -> list[ChatMessage]:
+    """The messages for the sample's current round (under `template`, default `prompt`)."""
+    messages = list(build_prompt(s.problem, template or config.prompt))
     for a in s.history:
         messages.append({"role": "assistant", "content": a.answer})
         messages.append(
@@ -134,15 +135,24 @@ def read_answer(answer: Answer, problem: Problem) -> Candidate | Verdict:
     return found
 
 
-async def check(s: SampleRun, checker: Any, config: Config) -> tuple[Verdict, float]:
-    """The sample's candidate through the soundness chain; (verdict, seconds of checking).
+async def check(
+    s: SampleRun,
+    checker: Any,
+    config: Config,
+    judge: Callable[[Any], Awaitable[Verdict]] | None = None,
+) -> tuple[Verdict, float]:
+    """The sample's candidate through the soundness chain (or `judge(checker)`, for a sketch
+    or a hole); (verdict, seconds of checking).
 
     The time the job waited for a free Lean process goes to `s.queue_s`, not into the
     verdict's seconds nor the seconds returned."""
     assert s.candidate is not None
     timed = _Timed(checker)
     started = time.monotonic()
-    verdict = await verify(s.problem, s.candidate, timed, config)
+    if judge is None:
+        verdict = await verify(s.problem, s.candidate, timed, config)
+    else:
+        verdict = await judge(timed)
     elapsed = time.monotonic() - started
     s.queue_s = timed.waited
     if timed.waited and verdict.seconds:
@@ -188,4 +198,5 @@ def make_attempt(s: SampleRun, verdict: Verdict, config: Config, check_s: float 
         goals=list(verdict.goals),
         infra_retries=s.retries,
         ends_sample=outgrown and s.round + 1 < 1 + config.search.repair_rounds,
+        lean_checks=verdict.lean_checks,
     )

@@ -11,6 +11,11 @@ Built-in templates (the provers' own formats, verbatim; see docs/provers.md):
 - `goedel-v2`: Goedel-Prover-V2's `DeepSeekCoTHandler.prover_inference`: the CoT prompt with
   the statement cut at `:= by` + `:= by sorry` and the fence closed right after it
   [Goedel-LM/Goedel-Prover-V2@2e9036e:src/utils.py].
+- `decompose-v2` (for `decomposer.prompt`): the sketch request of DeepSeek-Prover-V2's subgoal
+  decomposition as the paper describes it (§2.1, Figure 3): an informal analysis first, then a
+  Lean proof of the statement whose nontrivial steps are `have name : stmt := by sorry` and
+  which closes the goal from them. The paper's own prompt text is not published in full; this
+  wording is ours, built to that description.
 - `kimina`: Goedel-Prover-V2's `KiminaCoTHandler` (system "You are an expert in mathematics and
   Lean 4.", user "Think about and solve the following problem step by step in Lean 4.\\n#
   Problem:...\\n# Formal statement:\\n```lean4\\n...\\n```\\n"); `# Problem:` holds the informal
@@ -87,7 +92,19 @@ _ANALYSIS_REQUEST = (
     "analysis of the error message."
 )
 
-TEMPLATES = ("deepseek-v2", "deepseek-v2-cot", "goedel-v2", "kimina")
+_DECOMPOSE_USER = (
+    "Decompose the proof of the following Lean 4 theorem into subgoals.\n\n```lean4\n{code}\n```\n\n"
+    "First analyse the problem informally: give a detailed proof in natural language and "
+    "identify its key intermediate steps. Then write a Lean 4 proof sketch of the theorem "
+    "exactly as stated, in which each nontrivial step is a `have` statement proved by "
+    "`sorry`, for example\n\n```lean4\nhave h1 : <intermediate statement> := by\n  sorry\n```\n\n"
+    "and in which the `have` statements together close the goal (the last step may combine "
+    "them with a short tactic such as `linarith`, `nlinarith`, `simp_all` or `exact`). Do not "
+    "prove the steps: leave exactly `sorry` for each. End your answer with the complete sketch, "
+    "theorem statement included, in one final ```lean4 code block."
+)
+
+TEMPLATES = ("deepseek-v2", "deepseek-v2-cot", "goedel-v2", "kimina", "decompose-v2")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,6 +178,8 @@ def _builtin(problem: Problem, name: str) -> list[ChatMessage]:
             + _PLAN_REQUEST
         )
         return [{"role": "user", "content": user}]
+    if name == "decompose-v2":
+        return [{"role": "user", "content": _DECOMPOSE_USER.format(code=code)}]
     if name == "kimina":
         informal = problem.informal.strip() if problem.informal else ""
         problem_text = informal or _without_header_lines(lean_code(problem))
@@ -206,14 +225,15 @@ def _load_user_template(path: Path) -> dict[str, str]:
     return parts
 
 
-def check_template(template: str) -> None:
-    """Raise ConfigError unless `template` is a built-in name or a valid template file."""
+def check_template(template: str, key: str = "prompt") -> None:
+    """Raise ConfigError unless `template` (the config's `key`) is a built-in name or a valid
+    template file."""
     if template in TEMPLATES:
         return
     path = Path(template)
     if not path.is_file():
         raise ConfigError(
-            f"prompt: unknown template {template!r}; expected one of {', '.join(TEMPLATES)} "
+            f"{key}: unknown template {template!r}; expected one of {', '.join(TEMPLATES)} "
             "or a path to a template file"
         )
     _load_user_template(path)

@@ -23,6 +23,7 @@ header, and the summary and reports at the end. The parts of the search itself:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import sys
@@ -268,21 +269,50 @@ async def run_search(
     # Every config mistake is caught before the run directory is touched.
     check_template(config.prompt)
     api_key = require_api_key(config)  # before any work: a missing key is one clear line
+    decompose = config.search.strategy == "decompose"
+    if decompose:
+        from harness.decompose import decomposer_config
+
+        check_template(config.decomposer.prompt, "decomposer.prompt")
+        if config.lean.backend == "oneshot":
+            raise ConfigError(
+                "search.strategy decompose needs Lean's goals at each `sorry`, which only the "
+                "REPL reports: set lean.backend to repl (or kimina)"
+            )
+        sketcher = decomposer_config(config)
+        sketcher_key = require_api_key(sketcher)
     preflight(config)
 
-    record = RunRecord(out_dir, secrets=[api_key] if api_key else [])
+    secrets = [k for k in (api_key, sketcher_key if decompose else None) if k]
+    record = RunRecord(out_dir, secrets=secrets)
     problems = select_problems(suite.problems, limit, shard)
-    async with ProverClient(config.prover, api_key) as client:
+    async with contextlib.AsyncExitStack() as clients:
+        client = await clients.enter_async_context(ProverClient(config.prover, api_key))
+        decomposer = client
+        if decompose and (sketcher.base_url, sketcher_key, sketcher.model) != (
+            config.prover.base_url,
+            api_key,
+            config.prover.model,
+        ):
+            decomposer = await clients.enter_async_context(ProverClient(sketcher, sketcher_key))
         fresh = not record.exists()
         if fresh and problems:
             await client.probe()  # a dead endpoint: one line, and no run directory
         index = _open_record(record, config, force, log)
         plan = Plan.of(index.last, config.search)
-        counts = ProgressCounts(
-            problems=len(problems),
-            done=sum(1 for p in problems if not plan.work(p.name)),
-            proved=sum(1 for p in problems if plan.proved(p.name)),
-        )
+        runner = None
+        if decompose:
+            from harness.decompose import Decomposition
+
+            runner = Decomposition(config, record, problems, log)
+            left, proved = await runner.pending()
+            counts = ProgressCounts(len(problems), len(problems) - len(left), proved)
+        else:
+            counts = ProgressCounts(
+                problems=len(problems),
+                done=sum(1 for p in problems if not plan.work(p.name)),
+                proved=sum(1 for p in problems if plan.proved(p.name)),
+            )
         if not fresh:
             log(
                 f"harness: resuming {record.dir}: {len(index.finished())} rounds already "
@@ -309,7 +339,10 @@ async def run_search(
                 display.start()
                 try:
                     async with open_checker(config) as checker:
-                        await engine.run(client, checker)
+                        if runner is not None:
+                            await runner.run(client, decomposer, checker, budget, display)
+                        else:
+                            await engine.run(client, checker)
                 finally:
                     display.stop()
         except BaseException as exc:
@@ -318,7 +351,7 @@ async def run_search(
         finally:
             record.close()
             seconds = time.monotonic() - started
-            stopped = engine.stopped
+            stopped = runner.stopped if runner is not None else engine.stopped
             if stopped is None and error is None:
                 stopped = _infrastructure_left(record)
             summary = _finish(record, header, seconds, stopped, error, write_report, log)

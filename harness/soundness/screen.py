@@ -722,14 +722,26 @@ def screen_all(
 
 
 def screen(
-    candidate_or_text: Candidate | str, config: SoundnessConfig, *, header: str | None = None
+    candidate_or_text: Candidate | str,
+    config: SoundnessConfig,
+    *,
+    header: str | None = None,
+    holes: bool = False,
 ) -> Rejection | None:
     """The first refusal (any `rejected` rule before a `sorry`), or None if the text may go to Lean.
 
     `header` is the suite's header: the answer's preamble lines it already provides are dropped
     (see splice.filter_preamble); without it, the standard miniF2F header is assumed.
+    `holes`: the text is a proof sketch; each `sorry` token in its proof is a hole to fill, not
+    a refusal (`admit`, `stop`, `sorryAx` and a `sorry` anywhere else still are). Every other
+    rule holds as for any proof.
     """
-    return _choose(screen_all(candidate_or_text, config, header=header))
+    found = screen_all(candidate_or_text, config, header=header)
+    if holes:
+        found = [
+            r for r in found if not (r.rule == "sorry" and r.text == "sorry" and r.part == "proof")
+        ]
+    return _choose(found)
 
 
 def screen_header(

@@ -459,3 +459,50 @@ def split_lean_file(text: str) -> tuple[str, list[FileTheorem]]:
         proof = text[d.signature_end : d.end].strip()
         theorems.append(FileTheorem(problem, Candidate(proof=proof, aux=aux)))
     return header, theorems
+
+
+# ---------------------------------------------------------------------------------------------
+# Proof sketches: filling a `sorry` hole with a proof (search.strategy: decompose)
+
+# A hole whose previous code token is one of these stands where a term goes; elsewhere (after
+# `by`, `·`, `;`, `=>`, or starting its own line in a tactic block) it is a tactic.
+_TERM_BEFORE = frozenset((":=", "(", "⟨", ",", "exact", "from", "refine", "apply", "use", "↦"))
+
+
+def proof_lines(proof: str) -> list[str]:
+    """A proof as extraction gives it (`by` and tactics, or a term) as tactic lines, the first
+    line at relative column 0 and each later line indented relative to it: a tactic sequence
+    keeps its layout; a tactic or term on the `by` line keeps its continuation lines to the
+    right of it (Lean reads a line at the first tactic's column as the next tactic)."""
+    toks = code_tokens(proof)
+    tactics = bool(toks) and toks[0].text == "by"
+    rest = proof[toks[0].end :] if tactics else "exact " + proof.lstrip()
+    first, _, tail = rest.partition("\n")
+    later = [ln.rstrip() for ln in tail.split("\n")] if tail else []
+    indents = [len(ln) - len(ln.lstrip()) for ln in later if ln.strip()]
+    cut = min(indents) if indents else 0
+    later = [ln[cut:] for ln in later]
+    while later and not later[-1].strip():
+        later.pop()
+    if first.strip():  # `by tac ...`: the next lines continue that tactic
+        return [first.strip()] + [("  " + ln) if ln else "" for ln in later]
+    while later and not later[0].strip():
+        later.pop(0)
+    return later or ["skip"]
+
+
+def fill_hole(proof: str, start: int, end: int, lines: list[str]) -> tuple[str, int, int]:
+    """`proof` with its `sorry` at [start, end) replaced by the tactic `lines` (proof_lines),
+    in the form the position needs: `(tactics)` where a tactic goes, `(by tactics)` where a
+    term goes. Returns the new proof and where the replacement lies in it."""
+    before = code_tokens(proof[:start])
+    term = bool(before) and before[-1].text in _TERM_BEFORE
+    opener = "(by " if term else "("
+    line_start = proof.rfind("\n", 0, start) + 1
+    column = start - line_start + len(opener)  # code points, as Lean counts columns
+    pad = "\n" + " " * column
+    body = lines[0] + "".join(pad + ln if ln else "\n" for ln in lines[1:])
+    # a closing parenthesis after a line comment would be commented out
+    closer = (pad + ")") if "--" in lines[-1] else ")"
+    text = opener + body + closer
+    return proof[:start] + text + proof[end:], start, start + len(text)

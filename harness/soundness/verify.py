@@ -42,7 +42,9 @@ from harness.types import (
     CommandResult,
     Confirmation,
     ConfirmJob,
+    Hole,
     LeanJob,
+    LeanJobResult,
     LeanMessage,
     NoProof,
     Problem,
@@ -50,7 +52,7 @@ from harness.types import (
     VerdictKind,
 )
 
-__all__ = ["verify", "build_job", "screened_candidate"]
+__all__ = ["verify", "check_sketch", "verify_hole", "build_job", "screened_candidate"]
 
 
 def screened_candidate(spliced: Spliced, candidate: Candidate) -> Candidate:
@@ -125,48 +127,39 @@ def _first_line(messages: tuple[LeanMessage, ...]) -> str:
     return ""
 
 
-async def verify(
-    problem: Problem, candidate: Candidate | NoProof, checker, config: Config
-) -> Verdict:
-    """Check one answer against the suite's statement; see the module docstring."""
-    t0 = time.perf_counter()
-    if isinstance(candidate, NoProof):
-        return Verdict(VerdictKind.NO_PROOF, detail=candidate.reason)
+class _Verdicts:
+    """Verdicts for one check: its start time, the file checked, and who checked it."""
 
-    spliced = splice(problem, candidate, answer_holes=config.suites.answer_holes)
-    checked_file = spliced.file
+    def __init__(self, checked_file: str) -> None:
+        self.t0 = time.perf_counter()
+        self.checked_file = checked_file
+        self.checked_by: str | None = None
+        self.lean_checks = 0
 
-    checked_by = None
-
-    def verdict(kind: VerdictKind, **kw) -> Verdict:
+    def __call__(self, kind: VerdictKind, **kw) -> Verdict:
         return Verdict(
             kind,
-            seconds=time.perf_counter() - t0,
-            checked_file=checked_file,
-            checked_by=checked_by,
+            seconds=time.perf_counter() - self.t0,
+            checked_file=self.checked_file,
+            checked_by=self.checked_by,
+            lean_checks=self.lean_checks,
             **kw,
         )
 
-    rejection = screen(
-        screened_candidate(spliced, candidate), config.soundness, header=problem.header
-    )
-    if rejection is not None:
-        return verdict(rejection.kind, rule=rejection.rule, where=_where(rejection, spliced))
 
-    try:
-        confirm = config.soundness.confirm and config.lean.backend == "repl"
-        job = build_job(problem, spliced, confirm=confirm)
-    except ValueError as exc:
-        return verdict(VerdictKind.LEAN_ERROR, rule="suite_statement", detail=str(exc))
-    name = declaration_name(problem.statement) or ""  # build_job checked it has one
-
+async def _elaborate(
+    spliced: Spliced, job: LeanJob, checker, verdict: _Verdicts
+) -> tuple[LeanJobResult, CommandResult] | Verdict:
+    """Run the job: Lean's result and its reply to the model's command, or the verdict when
+    the answer ends before that (no Lean, a timeout, the suite's own header or statement)."""
+    verdict.lean_checks += 1
     try:
         result = await checker.run(job)
     except CheckerUnavailable:
         raise  # no Lean to be had (every remote server down): the run stops, resumable
     except CheckerError as exc:
         return verdict(VerdictKind.CHECKER_ERROR, detail=str(exc))
-    checked_by = result.checked_by
+    verdict.checked_by = result.checked_by
     if result.outcome == "timeout":
         return verdict(VerdictKind.TIMEOUT, detail=result.error or "Lean timed out")
     if result.outcome != "ok":
@@ -201,6 +194,36 @@ async def verify(
             messages=messages,
             detail=f"the suite's statement does not elaborate under its header: {why}",
         )
+    return result, body
+
+
+async def verify(
+    problem: Problem, candidate: Candidate | NoProof, checker, config: Config
+) -> Verdict:
+    """Check one answer against the suite's statement; see the module docstring."""
+    if isinstance(candidate, NoProof):
+        return Verdict(VerdictKind.NO_PROOF, detail=candidate.reason)
+
+    spliced = splice(problem, candidate, answer_holes=config.suites.answer_holes)
+    verdict = _Verdicts(spliced.file)
+
+    rejection = screen(
+        screened_candidate(spliced, candidate), config.soundness, header=problem.header
+    )
+    if rejection is not None:
+        return verdict(rejection.kind, rule=rejection.rule, where=_where(rejection, spliced))
+
+    try:
+        confirm = config.soundness.confirm and config.lean.backend == "repl"
+        job = build_job(problem, spliced, confirm=confirm)
+    except ValueError as exc:
+        return verdict(VerdictKind.LEAN_ERROR, rule="suite_statement", detail=str(exc))
+    name = declaration_name(problem.statement) or ""  # build_job checked it has one
+
+    elaborated = await _elaborate(spliced, job, checker, verdict)
+    if isinstance(elaborated, Verdict):
+        return elaborated
+    result, body = elaborated
 
     messages = spliced.map_messages("model", body.messages)
     goals = tuple(s.goal for s in body.sorries) + _goals(messages)
@@ -238,6 +261,7 @@ async def verify(
         return verdict(VerdictKind.PROVED, messages=messages, native=native)
     confirmation = None
     if result.pickle is not None:
+        verdict.lean_checks += 1
         try:
             confirmation = await checker.confirm(job, result.pickle)
         except CheckerError as exc:
@@ -254,6 +278,127 @@ async def verify(
         detail=f"the checking process said proved; a fresh process replaying its environment "
         f"said {kind.value}: {why}",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Proof sketches (search.strategy: decompose). Neither function below can make a problem
+# proved: a sketch is at best accepted with holes, and a hole's proof is `proved` only as a
+# subgoal (`Attempt.stage`). The composed proof goes through `verify` like any other answer.
+
+
+async def _elaborate_sketch(
+    problem: Problem, candidate: Candidate, checker, config: Config
+) -> tuple[Spliced, CommandResult, _Verdicts] | Verdict:
+    """A sketch (its `sorry`s allowed as holes) through the screen and Lean, without audits."""
+    spliced = splice(problem, candidate, answer_holes=config.suites.answer_holes)
+    verdict = _Verdicts(spliced.file)
+    rejection = screen(
+        screened_candidate(spliced, candidate),
+        config.soundness,
+        header=problem.header,
+        holes=True,
+    )
+    if rejection is not None:
+        return verdict(rejection.kind, rule=rejection.rule, where=_where(rejection, spliced))
+    try:
+        job = build_job(problem, spliced)
+    except ValueError as exc:
+        return verdict(VerdictKind.LEAN_ERROR, rule="suite_statement", detail=str(exc))
+    elaborated = await _elaborate(spliced, job, checker, verdict)
+    if isinstance(elaborated, Verdict):
+        return elaborated
+    return spliced, elaborated[1], verdict
+
+
+def _holes(spliced: Spliced, body: CommandResult) -> tuple[Hole, ...] | str:
+    """Lean's sorries in the model's command as holes of the proof (string offsets), or why
+    they cannot be (a sorry without a position, or outside the proof)."""
+    text = spliced.model_text
+    line_starts = [0]
+    for i, c in enumerate(text):
+        if c == "\n":
+            line_starts.append(i + 1)
+    proof_at = len(spliced.preamble + spliced.aux + spliced.statement + " ")
+    holes = []
+    for s in body.sorries:
+        if s.line is None or s.column is None or not 1 <= s.line <= len(line_starts):
+            return "Lean reported a sorry without a position"
+        start = line_starts[s.line - 1] + s.column - proof_at
+        if start < 0 or spliced.proof[start : start + 5] != "sorry":
+            return "a sorry outside the proof (in an auxiliary declaration or the statement)"
+        holes.append(Hole(start, start + 5, s.goal))
+    return tuple(sorted(set(holes), key=lambda h: h.start))
+
+
+async def check_sketch(
+    problem: Problem, candidate: Candidate | NoProof, checker, config: Config
+) -> Verdict:
+    """A proof sketch: `sorry` with rule `sketch` and its `holes` when Lean accepts it with
+    only `sorry`s (none: the sketch is a whole proof, for `verify` to judge); otherwise the
+    verdict that goes back to the decomposer (lean_error, rejected, ...)."""
+    if isinstance(candidate, NoProof):
+        return Verdict(VerdictKind.NO_PROOF, detail=candidate.reason)
+    elaborated = await _elaborate_sketch(problem, candidate, checker, config)
+    if isinstance(elaborated, Verdict):
+        return elaborated
+    spliced, body, verdict = elaborated
+    messages = spliced.map_messages("model", body.messages)
+    if classify(body) == "lean_error":
+        goals = tuple(s.goal for s in body.sorries) + _goals(messages)
+        return verdict(
+            VerdictKind.LEAN_ERROR, messages=messages, goals=goals, detail=body.repl_error
+        )
+    holes = _holes(spliced, body)
+    if isinstance(holes, str):
+        return verdict(VerdictKind.REJECTED, messages=messages, rule="sketch_hole", where=holes)
+    goals = tuple(h.goal for h in holes)
+    return verdict(VerdictKind.SORRY, messages=messages, goals=goals, rule="sketch", holes=holes)
+
+
+async def verify_hole(
+    problem: Problem,
+    filled: Candidate,
+    span: tuple[int, int],
+    holes: int,
+    own: Candidate | NoProof,
+    checker,
+    config: Config,
+) -> Verdict:
+    """A hole's proof, checked in place: `filled` is the sketch with one of its `holes` holes
+    replaced (at `span` of its proof) by the prover's answer `own`. Lean elaborates it in the
+    context it built itself, so no pretty-printed goal is read back. `proved` (as a subgoal)
+    when the prover's own text passes the screen with no `sorry`, Lean reports no error, and
+    exactly the other holes remain, none of them inside the replacement."""
+    if isinstance(own, NoProof):
+        return Verdict(VerdictKind.NO_PROOF, detail=own.reason)
+    rejection = screen(own, config.soundness, header=problem.header)
+    if rejection is not None:
+        where = f"{rejection.part} {rejection.line}:{rejection.col} {rejection.text}"
+        return Verdict(rejection.kind, rule=rejection.rule, where=where)
+    elaborated = await _elaborate_sketch(problem, filled, checker, config)
+    if isinstance(elaborated, Verdict):
+        return elaborated
+    spliced, body, verdict = elaborated
+    messages = spliced.map_messages("model", body.messages)
+    goals = tuple(s.goal for s in body.sorries) + _goals(messages)
+    if classify(body) == "lean_error":
+        return verdict(
+            VerdictKind.LEAN_ERROR, messages=messages, goals=goals, detail=body.repl_error
+        )
+    left = _holes(spliced, body)
+    if isinstance(left, str):
+        return verdict(VerdictKind.REJECTED, messages=messages, rule="sketch_hole", where=left)
+    inside = [h for h in left if span[0] <= h.start < span[1]]
+    if inside or len(left) != holes - 1:
+        # the proof left its own goal open, or the other holes changed: not this hole's proof
+        return verdict(
+            VerdictKind.SORRY,
+            messages=messages,
+            goals=tuple(h.goal for h in inside) or goals,
+            rule="lean_sorry",
+            where=f"{len(left)} holes left of {holes}",
+        )
+    return verdict(VerdictKind.PROVED, messages=messages)
 
 
 def _judge_confirmation(
