@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -90,6 +91,16 @@ def _fresh(base: str, used: set[str]) -> str:
     return f"{base}_{n}"
 
 
+def _renamer(fresh: dict[str, str]) -> Callable[[str], str]:
+    """Lean text with the inaccessible names of `fresh` written as their new names (`x✝`
+    is not `x✝¹`), and later lines indented under the lemma's binders."""
+    if not fresh:
+        return lambda text: text.replace("\n", "\n    ")
+    names = "|".join(re.escape(n) for n in sorted(fresh, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w.'✝])(?:{names})(?![\w'✝⁰¹²³⁴⁵⁶⁷⁸⁹])")
+    return lambda text: pattern.sub(lambda m: fresh[m.group()], text).replace("\n", "\n    ")
+
+
 def subgoal_problem(problem: Problem, index: int, goal: str) -> Subgoal:
     """The lemma for hole `index` of a sketch of `problem`: its goal's hypotheses as binders
     and its target as the conclusion. The statement is only shown to the prover (its proof is
@@ -103,26 +114,25 @@ def subgoal_problem(problem: Problem, index: int, goal: str) -> Subgoal:
         statement = f"theorem {name} : {target} :="
         return Subgoal(_lemma(problem, name, statement), ())
     used = {n for h in parsed.hypotheses for n in h.names}
-    renames: list[str] = []
-    binders: list[str] = []
+    fresh: dict[str, str] = {}
     for hyp in parsed.hypotheses:
-        names = []
         for n in hyp.names:
             if is_inaccessible(n):
-                fresh = _fresh(n.split("✝", 1)[0].rsplit(".", 1)[-1] or "x", used)
-                renames.append(fresh)
-                names.append(fresh)
-            else:
-                names.append(n)
+                fresh[n] = _fresh(n.split("✝", 1)[0].rsplit(".", 1)[-1] or "x", used)
+    renamed = _renamer(fresh)
+    binders: list[str] = []
+    for hyp in parsed.hypotheses:
+        names = [fresh.get(n, n) for n in hyp.names]
+        kind = renamed(hyp.type)
         if hyp.value is not None and hyp.value != "⋯":  # `⋯`: Lean hid the value
-            binders += [f"({n} : {hyp.type} := {hyp.value})" for n in names]
+            binders += [f"({n} : {kind} := {renamed(hyp.value)})" for n in names]
         elif all(n.startswith("inst") and is_inaccessible(n) for n in hyp.names):
-            binders += [f"[{n} : {hyp.type}]" for n in names]
+            binders += [f"[{n} : {kind}]" for n in names]
         else:
-            binders.append(f"({' '.join(names)} : {hyp.type})")
+            binders.append(f"({' '.join(names)} : {kind})")
     head = f"theorem {name}" + "".join(f"\n    {b}" for b in binders)
-    statement = f"{head} :\n    {parsed.target} :="
-    return Subgoal(_lemma(problem, name, statement), tuple(renames))
+    statement = f"{head} :\n    {renamed(parsed.target)} :="
+    return Subgoal(_lemma(problem, name, statement), tuple(fresh.values()))
 
 
 def _lemma(problem: Problem, name: str, statement: str) -> Problem:
