@@ -51,7 +51,14 @@ from harness.soundness.splice import fill_hole, proof_lines
 from harness.soundness.verify import check_sketch, verify, verify_hole
 from harness.types import Attempt, Candidate, Hole, NoProof, Problem, Verdict, VerdictKind
 
-__all__ = ["Decomposition", "decomposer_config", "subgoal_problem", "compose", "Subgoal"]
+__all__ = [
+    "Decomposition",
+    "decomposer_config",
+    "subgoal_problem",
+    "compose",
+    "fill_one",
+    "Subgoal",
+]
 
 SKETCH = "sketch"
 SUBGOAL = "subgoal"
@@ -177,7 +184,7 @@ def compose(
     )
 
 
-def _filled(
+def fill_one(
     sketch: Candidate, hole: Hole, own: Candidate, subgoal: Subgoal
 ) -> tuple[Candidate, tuple[int, int]]:
     """The sketch with one hole filled, and where the fill lies in its proof."""
@@ -505,7 +512,7 @@ class Decomposition:
         async def judge(own: Candidate | NoProof, checker: Any) -> Verdict:
             if isinstance(own, NoProof):
                 return Verdict(VerdictKind.NO_PROOF, detail=own.reason)
-            filled, span = _filled(sketch, hole, own, subgoal)
+            filled, span = fill_one(sketch, hole, own, subgoal)
             return await verify_hole(problem, filled, span, len(holes), own, checker, self.config)
 
         for subsample in range(self.search.subgoal_samples):

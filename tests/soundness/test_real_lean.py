@@ -127,3 +127,42 @@ def test_corpus_cases_left_to_lean_are_not_proved_and_honest_ones_are(backend):
         name for name in got if name in {c.name for c in left_to_lean} and got[name] == "proved"
     ] == []
     assert {c.name: got[c.name] for c in honest} == {c.name: "proved" for c in honest}
+
+
+def test_a_sketch_is_decomposed_filled_in_place_and_composed():
+    """Decomposition on real Lean: the REPL's goals at each `sorry` (an inaccessible `m✝`
+    among the hypotheses), hole proofs that use the lemma's fresh name for it (`rename_i` in
+    place), and the composed proof through the whole chain."""
+    from harness.decompose import compose, fill_one, subgoal_problem
+    from harness.soundness.verify import check_sketch, verify_hole
+    from harness.types import Problem
+
+    config = config_for("repl")
+    problem = Problem(
+        name="t", header="", statement="theorem t (n : Nat) (h : 0 < n) : ∀ m : Nat, m < m + n :="
+    )
+    sketch = Candidate(proof="by\n  intro\n  have h1 : 0 < n := by sorry\n  sorry")
+
+    async def go():
+        async with open_checker(config) as checker:
+            sketched = await check_sketch(problem, sketch, checker, config)
+            assert (sketched.kind, sketched.rule, len(sketched.holes)) == (
+                VerdictKind.SORRY,
+                "sketch",
+                2,
+            ), sketched
+            subgoals = [subgoal_problem(problem, i, h.goal) for i, h in enumerate(sketched.holes)]
+            assert subgoals[1].renames == ("m_1",), subgoals[1]
+            proofs = [
+                Candidate(proof="by\n  exact h"),
+                Candidate(proof="by\n  show m_1 < m_1 + n\n  omega"),
+            ]
+            for hole, sub, own in zip(sketched.holes, subgoals, proofs, strict=True):
+                filled, span = fill_one(sketch, hole, own, sub)
+                verdict = await verify_hole(problem, filled, span, 2, own, checker, config)
+                assert verdict.kind is VerdictKind.PROVED, (verdict, filled.proof)
+            fills = {i: (proofs[i], subgoals[i]) for i in range(2)}
+            composed = compose(sketch, sketched.holes, fills)
+            return await verify(problem, composed, checker, config)
+
+    assert asyncio.run(go()).kind is VerdictKind.PROVED
