@@ -470,6 +470,8 @@ class Decomposition:
         if composed is not None and not composed.verdict.is_infrastructure:
             return composed.verdict is VerdictKind.PROVED
 
+        if any(self._exhausted(mine, i) for i in range(len(holes))):
+            return False  # the record says a hole failed: nothing of this sketch is asked
         failed = asyncio.Event()  # a hole failed all its samples: the sketch stops
         results = await _all(
             self._hole(
@@ -482,6 +484,22 @@ class Decomposition:
         fills = {i: (own, subgoals[i]) for i, own in enumerate(results) if own is not None}
         composed_candidate = compose(candidate, holes, fills)
         return await self._compose(problem, sample, sketch.round, composed_candidate)
+
+    def _exhausted(self, lines: list[Attempt], index: int) -> bool:
+        """Whether the record shows every sample of hole `index` finished without a proof."""
+        mine = [a for a in lines if a.stage == SUBGOAL and a.subgoal == index]
+        if any(a.verdict is VerdictKind.PROVED for a in mine):
+            return False
+        rounds = 1 + self.search.subgoal_repair_rounds
+        for subsample in range(self.search.subgoal_samples):
+            recorded = {a.round: a for a in mine if a.subsample == subsample}
+            for rnd in range(rounds):
+                line = recorded.get(rnd)
+                if line is None or line.verdict.is_infrastructure:
+                    return False
+                if line.ends_sample:
+                    break
+        return True
 
     async def _hole(
         self,

@@ -171,6 +171,9 @@ def test_a_hole_failing_all_its_samples_stops_its_sketch(tmp_path):
         path["search"]["subgoal_samples"] = 2
         config.write_text(yaml.safe_dump(path))
         assert run(config, tmp_path / "run") == 0
+        asked = len(server.requests)
+        assert run(config, tmp_path / "run") == 0  # the failed sketch is finished: nothing more
+        assert len(server.requests) == asked
     lines = by_stage(read_lines(tmp_path / "run"))
     failing = [x for x in lines["subgoal"] if x["subgoal"] == 1]
     # two samples of two rounds each, every one refused by Lean; then nothing more is asked
