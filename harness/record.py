@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import heapq
 import importlib.metadata
 import json
 import os
@@ -524,13 +525,15 @@ def summarize_record(record: RunRecord, index: RecordIndex | None = None) -> Sum
         if index is None
         else record.iter_effective(light=True, index=index)
     )
+    search = config.get("search") or {}
     return summarize(
         attempts,
         problems,
         suite,
         samples,
         complete=complete,
-        stop_on_success=bool(config.get("search", {}).get("stop_on_success")),
+        stop_on_success=bool(search.get("stop_on_success")),
+        strategy=str(search.get("strategy") or "whole"),  # configs before the key: whole
     )
 
 
@@ -591,14 +594,14 @@ def merge_runs(dirs: list[str | os.PathLike[str]], out_dir: str | os.PathLike[st
 
     target = RunRecord(out)
     target.dir.mkdir(parents=True, exist_ok=True)
-    seen: set[tuple[str, int, int]] = set()
     fd, tmp = tempfile.mkstemp(prefix=f".{ATTEMPTS_FILE}.", dir=target.dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for r in records:
-                for attempt in r.iter_effective():
-                    seen.add(attempt.key)
-                    f.write(json.dumps(attempt.to_json(), ensure_ascii=False) + "\n")
+            # interleaved by finishing time (shards run at once), so the merged file's order is
+            # still completion order, the order budget curves read; streamed, not held
+            merged = heapq.merge(*(r.iter_effective() for r in records), key=lambda a: a.time)
+            for attempt in merged:
+                f.write(json.dumps(attempt.to_json(), ensure_ascii=False) + "\n")
         os.replace(tmp, target.attempts_path)
     except BaseException:
         if os.path.exists(tmp):

@@ -425,6 +425,23 @@ class Summary:
     by_split: dict[str, dict[str, Any]] = field(default_factory=dict)  # {proved, problems, pass_at}
     by_category: dict[str, dict[str, Any]] = field(default_factory=dict)
     complete: bool = True  # False: the run stopped early (budget, error); running again resumes
+    # What the run spent, to compare strategies at equal budget (harness.metrics). Every field
+    # has a default, so summary.json files written before them still read.
+    strategy: str = "whole"  # the run's search.strategy
+    prover_calls: int = 0  # answered prover requests: whole and subgoal lines
+    decomposer_calls: int = 0  # answered decomposer requests: sketch lines
+    lean_checks: int = 0  # Lean jobs run (records older than the field count 0)
+    by_stage: dict[str, dict[str, int]] = field(default_factory=dict)  # stage -> verdict -> lines
+    # calls (prover + decomposer), tokens (prompt + completion), cost, lean_checks: the run's
+    # totals over its problems, and over the problems it proved (None: none proved)
+    per_problem: dict[str, float | None] = field(default_factory=dict)
+    per_solved: dict[str, float | None] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Summary:
+        """Tolerant: unknown keys are ignored, a key an older summary.json lacks takes its
+        default."""
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})

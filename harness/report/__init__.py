@@ -5,6 +5,7 @@ it never talks to the prover or to Lean, so `harness report DIR` can be rerun at
 machine, and gives what the run wrote at its end.
 
     data.py      RunData: what a report shows, read from the record (load_run); Comparison
+    tree.py      a decomposed problem's sketches, holes and composed proofs, per sample
     markdown.py  report.md          html.py  report.html (inline SVG plots, no external asset)
     export.py    several runs as CSV or JSON (per-problem rows, pass@k per run)
     here         writing both into the run directory; runs side by side

@@ -9,8 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import RecordError
-from harness.metrics import ProblemOutcome, aggregate_pass_at, problem_outcomes, side_by_side
+from harness.metrics import (
+    BudgetCurve,
+    ProblemOutcome,
+    aggregate_pass_at,
+    problem_outcomes,
+    side_by_side,
+)
 from harness.record import RunHeader, RunRecord, summarize_record
+from harness.report.tree import tree_order
 from harness.suites.catalogue import CATALOGUE
 from harness.types import Attempt, SuiteSource, Summary, VerdictKind
 
@@ -24,12 +31,27 @@ __all__ = [
     "verdict_reason",
     "verdict_counts",
     "first_proof_text",
+    "budget_rows",
+    "stage_table",
+    "STAGES",
+    "C_TEXT",
+    "fmt_number",
     "Comparison",
     "load_comparison",
 ]
 
-# Rounds per problem whose answer and proof a report shows (proofs are always shown).
+# Rounds per problem whose answer and proof a report shows (proofs are always shown). A
+# decomposition's subgoal lines never keep their text (the report shows each hole's outcome) and
+# do not count.
 FULL_ROUNDS_PER_PROBLEM = 16
+
+STAGES = ("whole", "sketch", "subgoal", "compose")  # a sample's tree, top to bottom
+
+# what pass@k's c counts, for a run of whole rounds and for a decomposition run
+C_TEXT = (
+    "samples with a proved round (repair rounds included)",
+    "samples whose whole or composed proof was proved (a proved subgoal proves nothing)",
+)
 
 
 @dataclass
@@ -42,7 +64,9 @@ class RunData:
     summary: Summary
     attempts: dict[str, list[Attempt]] = field(default_factory=dict)  # problem -> its rounds
     outcomes: dict[str, ProblemOutcome] = field(default_factory=dict)
-    full: set[tuple[str, int, int]] = field(default_factory=set)  # rounds kept with their text
+    full: set[tuple[Any, ...]] = field(default_factory=set)  # keys of lines kept with their text
+    # solved problems against calls and tokens, in completion order (None: not computed)
+    curve: BudgetCurve | None = None
 
     @property
     def samples(self) -> int:
@@ -78,11 +102,13 @@ def load_run(
         dir=Path(run_dir), header=header, config=record.read_config() or {}, summary=summary
     )
     if with_attempts:
+        data.curve = BudgetCurve()
         kept: dict[str, int] = {}
-        for a in record.iter_effective(index=index):
+        for a in data.curve.follow(record.iter_effective(index=index)):
             # Long runs: keep the text of a problem's first rounds and of its proofs; of the
             # others, only the verdict and the first Lean error, so memory stays bounded.
-            if a.verdict is VerdictKind.PROVED or kept.get(a.problem, 0) < FULL_ROUNDS_PER_PROBLEM:
+            proof = a.verdict is VerdictKind.PROVED and a.decides
+            if proof or (a.stage != "subgoal" and kept.get(a.problem, 0) < FULL_ROUNDS_PER_PROBLEM):
                 kept[a.problem] = kept.get(a.problem, 0) + 1
                 data.full.add(a.key)
             else:
@@ -90,14 +116,15 @@ def load_run(
                 a.answer, a.proof, a.goals, a.messages = "", "", [], errors[:1]
             data.attempts.setdefault(a.problem, []).append(a)
         for rounds in data.attempts.values():
-            rounds.sort(key=lambda a: (a.sample, a.round))
+            rounds.sort(key=tree_order)
         problems = [(p.name, p.split) for p in header.problems]
         data.outcomes = problem_outcomes(
             (a for rounds in data.attempts.values() for a in rounds), problems
         )
     elif outcomes:
+        data.curve = BudgetCurve()
         data.outcomes = problem_outcomes(
-            record.iter_effective(light=True, index=index),
+            data.curve.follow(record.iter_effective(light=True, index=index)),
             [(p.name, p.split) for p in header.problems],
         )
     return data
@@ -169,16 +196,83 @@ def verdict_reason(a: Attempt) -> str:
 
 
 def verdict_counts(rounds: list[Attempt]) -> str:
-    """`lean_error 1, proved 2`: a problem's rounds by verdict (the report's "verdicts")."""
-    kinds: dict[str, int] = {}
+    """`lean_error 1, proved 2`: a problem's rounds by verdict (the report's "verdicts"); for a
+    decomposed problem by stage (`sketch: sorry 1; subgoal: proved 2; compose: proved 1`), so a
+    proved subgoal never reads as a proof of the problem."""
+    stages: dict[str, dict[str, int]] = {}
     for a in rounds:
+        kinds = stages.setdefault(a.stage, {})
         kinds[a.verdict.value] = kinds.get(a.verdict.value, 0) + 1
-    return ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "-"
+
+    def counts(kinds: dict[str, int]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+
+    if set(stages) <= {"whole"}:
+        return counts(stages.get("whole", {})) or "-"
+    order = [x for x in STAGES if x in stages] + sorted(set(stages) - set(STAGES))
+    return "; ".join(f"{stage}: {counts(stages[stage])}" for stage in order)
+
+
+def stage_table(by_stage: dict[str, dict[str, int]]) -> tuple[list[str], list[list[Any]]] | None:
+    """Lines by verdict (rows) and stage (columns, in tree order), then a total row; None for a
+    run of whole rounds only (its plain verdict table says it all)."""
+    if set(by_stage) <= {"whole"}:
+        return None
+    stages = [x for x in STAGES if x in by_stage] + sorted(set(by_stage) - set(STAGES))
+    kinds = [k.value for k in VerdictKind if any(by_stage[x].get(k.value) for x in stages)]
+    rows: list[list[Any]] = [[k, *(by_stage[x].get(k, 0) for x in stages)] for k in kinds]
+    rows.append(["total", *(sum(by_stage[x].values()) for x in stages)])
+    return stages, rows
 
 
 def first_proof_text(po: ProblemOutcome) -> str:
     first = po.first_proof
-    return f"sample {first.sample}, round {first.round}" if first else "-"
+    if first is None:
+        return "-"
+    if first.stage == "compose":
+        return f"sample {first.sample}, composed (sketch round {first.sketch})"
+    return f"sample {first.sample}, round {first.round}"
+
+
+def fmt_number(value: float | None, money: bool = False) -> str:
+    """A budget figure: `-` when unknown, `$0.0123` for money, `1,234` or `12.5` otherwise."""
+    if value is None:
+        return "-"
+    if money:
+        return f"${value:.4f}"
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
+
+
+def budget_rows(s: Summary) -> list[tuple[str, str, str, str]]:
+    """The run's budget as (what, total, mean per problem, per solved problem) rows: what a
+    comparison of strategies at equal budget needs. Per solved: the total over the problems
+    proved (`-` when none)."""
+    tokens = s.prompt_tokens + s.completion_tokens
+    per, solved = s.per_problem, s.per_solved
+    rows = [
+        (
+            "model calls",
+            f"{fmt_number(s.prover_calls + s.decomposer_calls)} "
+            f"(prover {s.prover_calls:,}, decomposer {s.decomposer_calls:,})",
+            "calls",
+        ),
+        (
+            "tokens",
+            f"{fmt_number(tokens)} (prompt {s.prompt_tokens:,}, completion {s.completion_tokens:,})",
+            "tokens",
+        ),
+        ("cost", fmt_number(s.cost, money=True), "cost"),
+        ("Lean checks", fmt_number(s.lean_checks), "lean_checks"),
+    ]
+    return [
+        (
+            label,
+            total,
+            fmt_number(per.get(key), money=key == "cost"),
+            fmt_number(solved.get(key), money=key == "cost"),
+        )
+        for label, total, key in rows
+    ]
 
 
 @dataclass
@@ -204,6 +298,24 @@ class Comparison:
         ks = {k for r in self.runs for k in r.summary.pass_at}
         return sorted(ks, key=int)
 
+    def budget_points(self, axis: str) -> list[int]:
+        """Where to read the runs at equal budget: a quarter, half, three quarters and all of
+        the smaller run's total calls or tokens (only what every run spent compares fairly)."""
+        totals = [
+            (r.curve.calls if axis == "calls" else r.curve.tokens) for r in self.runs if r.curve
+        ]
+        smaller = min(totals, default=0)
+        if smaller <= 0:
+            return []
+        return sorted({max(1, round(smaller * q / 4)) for q in (1, 2, 3, 4)})
+
+    def solved_at(self, axis: str) -> list[tuple[int, list[int | None]]]:
+        """(budget, solved problems per run at that budget) for each of `budget_points`."""
+        return [
+            (x, [r.curve.solved_within(x, axis) if r.curve else None for r in self.runs])
+            for x in self.budget_points(axis)
+        ]
+
 
 def load_comparison(dirs: list[str | os.PathLike[str]]) -> Comparison:
     runs = [load_run(d, with_attempts=False, outcomes=True) for d in dirs]
@@ -216,6 +328,19 @@ def load_comparison(dirs: list[str | os.PathLike[str]]) -> Comparison:
 
 def fmt_pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _search_fact(search: dict[str, Any], strategy: str) -> str:
+    stop = ", stop on success" if search.get("stop_on_success") else ""
+    if strategy != "decompose":
+        rounds = search.get("repair_rounds")
+        return f"{search.get('samples')} samples x (1 + {rounds} repair rounds){stop}"
+    return (
+        f"decompose: {search.get('samples')} samples, each a sketch of up to "
+        f"1 + {search.get('sketch_repair_rounds')} rounds whose holes get "
+        f"{search.get('subgoal_samples')} samples x (1 + {search.get('subgoal_repair_rounds')} "
+        f"repair rounds){stop}"
+    )
 
 
 def header_facts(data: RunData) -> list[tuple[str, str]]:
@@ -237,11 +362,7 @@ def header_facts(data: RunData) -> list[tuple[str, str]]:
             f"temperature {prover.get('temperature')}, top_p {prover.get('top_p')}, "
             f"max_tokens {prover.get('max_tokens')}",
         ),
-        (
-            "search",
-            f"{search.get('samples')} samples x (1 + {search.get('repair_rounds')} repair rounds)"
-            + (", stop on success" if search.get("stop_on_success") else ""),
-        ),
+        ("search", _search_fact(search, data.summary.strategy)),
         ("Lean toolchain", str(h.lean_toolchain or "unknown")),
         ("Mathlib", str(h.mathlib_rev or "unknown")),
         ("checked by", str(h.checked_by or "-")),
@@ -255,6 +376,11 @@ def header_facts(data: RunData) -> list[tuple[str, str]]:
             str(h.finished or "-") + ("" if data.summary.complete else " (incomplete)"),
         ),
     ]
+    if data.summary.strategy == "decompose":
+        decomposer = c.get("decomposer") or {}
+        model = decomposer.get("model") or f"the prover's ({prover.get('model', '-')})"
+        at = [label for label, _ in facts].index("prompt") + 1
+        facts.insert(at, ("decomposer", f"{model}, prompt {decomposer.get('prompt', '-')}"))
     if given.suite and given.suite != suite.suite:
         facts.insert(1, ("suite given as", f"{given.suite} (its checksum is {suite.suite}'s)"))
     if h.stopped:

@@ -1,8 +1,10 @@
-"""report.html: the pass@k curve and the verdict breakdown as inline SVG plots, and each
+"""report.html: the pass@k curve, the verdict breakdown and the budget curves (solved problems
+against tokens and against model calls) as inline SVG plots, the run's budget, and each
 problem's attempts: why each failed (in its row), and, opened, the checked code with line
 numbers and Lean's errors marked at their lines, the model's raw answer and the repair prompt
-sent for the next round. A filter (a few lines of inline script) shows all, failed or proved
-problems; the page has no external asset and works offline.
+sent for the next round. A decomposed problem shows, per sample, its sketch rounds, the accepted
+sketch's holes with their outcome, and the composed proof. A filter (a few lines of inline
+script) shows all, failed or proved problems; the page has no external asset and works offline.
 
 Model text is untrusted: the template is rendered with autoescape on, and only the SVG that
 matplotlib drew from our own numbers is marked safe. Code lines are cut into plain-text pieces
@@ -11,6 +13,7 @@ matplotlib drew from our own numbers is marked safe. Code lines are cut into pla
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Iterator
@@ -21,17 +24,22 @@ from markupsafe import Markup
 
 from harness.attempt import verdict_of
 from harness.config import SearchConfig
-from harness.metrics import format_duration
+from harness.metrics import BudgetCurve, format_duration
 from harness.prompts import repair_message
 from harness.report.data import (
+    C_TEXT,
     Comparison,
     RunData,
+    budget_rows,
     first_proof_text,
+    fmt_number,
     fmt_pct,
     header_facts,
+    stage_table,
     verdict_counts,
     verdict_reason,
 )
+from harness.report.tree import accepted_sketch, sample_trees
 from harness.types import Attempt, VerdictKind
 
 __all__ = [
@@ -39,6 +47,7 @@ __all__ = [
     "render_comparison_html",
     "pass_at_svg",
     "verdict_svg",
+    "budget_svg",
     "code_view",
     "repair_prompt",
 ]
@@ -52,12 +61,15 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters["pct"] = fmt_pct
 _ENV.filters["duration"] = format_duration
+_ENV.filters["number"] = fmt_number
 
 _MAX_MESSAGES_MARKED = 20  # Lean errors and warnings marked in a round's code
 # A long raw answer shows its first and last characters (the reasoning starts it, the code
 # usually ends it); attempts.jsonl has it whole.
 _ANSWER_HEAD = 4000
 _ANSWER_TAIL = 4000
+_HOLE_TEXT = 2000  # a hole's goal or lemma beyond this is cut (attempts.jsonl has it whole)
+_AXIS_LABEL = {"tokens": "tokens spent (prompt + completion)", "calls": "model calls"}
 
 
 def _svg(fig: Any) -> str:
@@ -120,16 +132,57 @@ def pass_at_svg(
         plt.close(fig)
 
 
-def verdict_svg(by_verdict: dict[str, int]) -> str:
+def verdict_svg(
+    by_verdict: dict[str, int], by_stage: dict[str, dict[str, int]] | None = None
+) -> str:
+    """Rounds by verdict; for a run with more than whole rounds, each bar split by stage (a
+    proved subgoal is not a proved problem, and the plot must not read as one)."""
     plt = _pyplot()
     kinds = [k.value for k in VerdictKind]
     counts = [by_verdict.get(k, 0) for k in kinds]
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.barh(kinds[::-1], counts[::-1], color="#4c72b0")
-    ax.set_xlabel("rounds")
+    stages = by_stage or {}
+    table = stage_table(stages)
+    if table is None:
+        ax.barh(kinds[::-1], counts[::-1], color="#4c72b0")
+    else:
+        left = [0] * len(kinds)
+        for stage in table[0]:
+            widths = [stages[stage].get(k, 0) for k in kinds[::-1]]
+            ax.barh(kinds[::-1], widths, left=left, label=stage)
+            left = [x + w for x, w in zip(left, widths, strict=True)]
+        ax.legend(fontsize="small")
+    ax.set_xlabel("rounds" if table is None else "lines")
     for y, c in enumerate(counts[::-1]):
         if c:
             ax.text(c, y, f" {c}", va="center", fontsize="small")
+    try:
+        return _svg(fig)
+    finally:
+        plt.close(fig)
+
+
+def budget_svg(curves: dict[str, BudgetCurve], axis: str, mark: int | None = None) -> str:
+    """Solved problems against cumulative `axis` ("tokens" or "calls"), in completion order:
+    one step curve per run on shared axes, so runs compare at equal budget; `mark` draws the
+    budget every run reached (the smaller run's total). Each run's line has the id
+    `budget-AXIS-I` (I: its place in `curves`)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for i, (label, curve) in enumerate(curves.items()):
+        xs, ys = curve.steps(axis)
+        (line,) = ax.plot(xs, ys, drawstyle="steps-post", label=label, linewidth=1.5)
+        line.set_gid(f"budget-{axis}-{i}")
+    if mark:
+        ax.axvline(mark, color="grey", linestyle=":", linewidth=1, label="equal budget")
+    ax.set_xlabel(_AXIS_LABEL.get(axis, axis))
+    ax.set_ylabel("problems solved")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.grid(True, alpha=0.3)
+    if len(curves) > 1:
+        ax.legend(fontsize="small")
     try:
         return _svg(fig)
     finally:
@@ -245,32 +298,89 @@ def _repair(data: RunData, a: Attempt, next_round: bool) -> tuple[str | None, st
     return repair_prompt(a, max_errors), ""
 
 
+def _line_id(pid: str, a: Attempt) -> str:
+    """The HTML id of a line: `p-NAME-s0-r1` for a whole round, its tree node otherwise
+    (`p-NAME-s0-k1`, `p-NAME-s0-k1-compose`)."""
+    if a.stage == "whole":
+        return f"{pid}-s{a.sample}-r{a.round}"
+    return pid + "-" + a.node[len(a.problem) + 1 :].replace("/", "-")
+
+
 def _round_view(data: RunData, a: Attempt, pid: str, recorded: set[tuple[int, int]]) -> dict:
     full = a.key in data.full
+    accepted = accepted_sketch(a)
     view: dict[str, Any] = {
         "a": a,
-        "id": f"{pid}-s{a.sample}-r{a.round}",
+        "id": _line_id(pid, a),
         "full": full,
+        "ok": a.verdict is VerdictKind.PROVED or accepted,
         "failed": a.verdict is not VerdictKind.PROVED,
-        "reason": verdict_reason(a),
+        "verdict": f"accepted with {len(a.holes)} holes" if accepted else a.verdict.value,
+        "reason": "" if accepted else verdict_reason(a),
+        "repairs": a.stage == "whole",  # a sketch's repair turn is the decomposer's own
     }
     if full:
         view["code"] = code_view(a.proof, a.messages) if a.proof else None
         view["answer"], view["answer_cut"] = _cut(a.answer)
-        view["repair"], view["repair_note"] = _repair(data, a, (a.sample, a.round + 1) in recorded)
+        if a.stage == "whole":
+            next_round = (a.sample, a.round + 1) in recorded
+            view["repair"], view["repair_note"] = _repair(data, a, next_round)
     return view
+
+
+def _short(text: str) -> str:
+    if len(text) <= _HOLE_TEXT:
+        return text
+    return text[:_HOLE_TEXT] + f"\n[... {len(text) - _HOLE_TEXT:,} characters not shown ...]"
+
+
+def _trees_view(data: RunData, lines: list[Attempt], pid: str) -> list[dict[str, Any]]:
+    """A decomposed problem, per sample: each sketch round (its line as a round view), the
+    accepted sketch's holes with their outcome, and the composed proof."""
+    out = []
+    for tree in sample_trees(lines):
+        sketches = []
+        for sk in tree.sketches:
+            # a sketch past a problem's first lines keeps no text: its holes show no goals either
+            text = sk.line.key in data.full
+            holes = [
+                {
+                    "index": h.index,
+                    "goal": _short(h.goal) if text else None,
+                    "lemma": _short(h.lemma) if text else None,
+                    "outcome": h.outcome,
+                    "lines": len(h.lines),
+                    "verdicts": h.verdicts,
+                }
+                for h in sk.holes
+            ]
+            sketches.append(
+                {
+                    "round": _round_view(data, sk.line, pid, set()),
+                    "accepted": sk.accepted,
+                    "holes": holes,
+                    "proved_holes": sum(h["outcome"] == "proved" for h in holes),
+                    "compose": _round_view(data, sk.compose, pid, set()) if sk.compose else None,
+                }
+            )
+        orphans = [_round_view(data, a, pid, set()) for a in tree.orphans if a.stage == "compose"]
+        out.append({"sample": tree.sample, "sketches": sketches, "orphans": orphans})
+    return out
 
 
 def _problem_view(data: RunData, name: str, pid: str) -> dict[str, Any]:
     po = data.outcomes[name]
     attempts = data.attempts.get(name, [])
-    recorded = {(a.sample, a.round) for a in attempts}
+    whole = [a for a in attempts if a.stage == "whole"]
+    recorded = {(a.sample, a.round) for a in whole}
     return {
         "name": name,
         "outcome": po,
         "status": "proved" if po.proved else "failed",
         # built as the page renders them: a long run's code views are never all in memory
-        "rounds": (_round_view(data, a, pid, recorded) for a in attempts),
+        "rounds": (_round_view(data, a, pid, recorded) for a in whole),
+        "decomposed": len(whole) < len(attempts),
+        "trees": functools.partial(_trees_view, data, attempts, pid),  # called as it renders
         "n_rounds": len(attempts),
         "first_proof": first_proof_text(po),
         "verdicts": verdict_counts(attempts),
@@ -301,7 +411,13 @@ def html_chunks(data: RunData) -> Iterator[str]:
     out as it goes instead of being held whole."""
     s = data.summary
     svg_pass = pass_at_svg({"this run": s.pass_at}) if s.pass_at else ""
-    svg_verdicts = verdict_svg(s.by_verdict) if s.attempts else ""
+    svg_verdicts = verdict_svg(s.by_verdict, s.by_stage) if s.attempts else ""
+    curve = data.curve
+    svg_budget = (
+        [budget_svg({"this run": curve}, axis) for axis in ("tokens", "calls")]
+        if curve is not None and s.attempts
+        else []
+    )
     names = sorted(data.outcomes)
     ids = _ids(names)
     problems = [_problem_view(data, n, ids[n]) for n in names]  # the page reads it twice
@@ -313,6 +429,10 @@ def html_chunks(data: RunData) -> Iterator[str]:
         facts=header_facts(data),
         svg_pass=Markup(svg_pass),
         svg_verdicts=Markup(svg_verdicts),
+        svg_budget=[Markup(svg) for svg in svg_budget],
+        budget=budget_rows(s),
+        stages=stage_table(s.by_stage),
+        c_text=C_TEXT[s.strategy != "whole"],
         problems=problems,
         wall_s=data.wall_s,
     )
@@ -338,6 +458,15 @@ def render_comparison_html(cmp: Comparison) -> str:
                 "covered": covered,
             }
         )
+    curves = {label: r.curve for label, r in zip(labels, cmp.runs, strict=True) if r.curve}
+    budget = {}
+    for axis in ("tokens", "calls"):
+        points = cmp.budget_points(axis)
+        budget[axis] = {
+            "svg": Markup(budget_svg(curves, axis, points[-1]) if points else ""),
+            "rows": cmp.solved_at(axis),
+            "label": _AXIS_LABEL[axis],
+        }
     return _ENV.get_template("compare.html.j2").render(
         runs=cmp.runs,
         labels=labels,
@@ -347,4 +476,6 @@ def render_comparison_html(cmp: Comparison) -> str:
         mixed=len({r.suite_name for r in cmp.runs}) > 1
         or len({r.summary.problems for r in cmp.runs}) > 1,
         svg_pass=Markup(pass_at_svg(series, cmp.agg) if series else ""),
+        budgets=[budget_rows(r.summary) for r in cmp.runs],
+        budget=budget,
     )

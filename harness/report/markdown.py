@@ -1,4 +1,5 @@
-"""report.md: the pass@k table, breakdowns, per-problem table and the proofs found."""
+"""report.md: the pass@k table, breakdowns, the budget, per-problem table, the proofs found and
+each decomposed problem's sketches, holes and composed proofs."""
 
 from __future__ import annotations
 
@@ -6,14 +7,20 @@ from typing import Any
 
 from harness.metrics import format_duration
 from harness.report.data import (
+    C_TEXT,
     Comparison,
     RunData,
+    budget_rows,
     first_proof_text,
+    fmt_number,
     fmt_pct,
     header_facts,
+    stage_table,
     verdict_counts,
+    verdict_reason,
 )
-from harness.types import Summary
+from harness.report.tree import decomposed, sample_trees
+from harness.types import Attempt, Summary
 
 __all__ = ["render_markdown", "render_comparison", "fence"]
 
@@ -55,7 +62,7 @@ def render_markdown(data: RunData) -> str:
     lines += ["", "## pass@k", ""]
     lines += [
         f"{s.proved} of {s.problems} problems proved ({fmt_pct(s.proved / s.problems if s.problems else None)}); "
-        f"n = {s.samples} samples per problem, c = samples with a proved round (repair rounds included); "
+        f"n = {s.samples} samples per problem, c = {C_TEXT[s.strategy != 'whole']}; "
         "unbiased estimator, averaged over problems.",
         "",
     ]
@@ -67,10 +74,18 @@ def render_markdown(data: RunData) -> str:
     lines += ["", "## By category", ""]
     lines += _table(["category", "problems", "proved", *heads], _group_rows(s.by_category, ks))
     lines += ["", "## Verdicts", ""]
-    lines += _table(
-        ["verdict", "rounds"],
-        [[k, v] for k, v in s.by_verdict.items() if v] + [["total", s.attempts]],
-    )
+    by_stage = stage_table(s.by_stage)
+    if by_stage is None:
+        lines += _table(
+            ["verdict", "rounds"],
+            [[k, v] for k, v in s.by_verdict.items() if v] + [["total", s.attempts]],
+        )
+    else:  # a proved subgoal is one hole filled, not a proved problem: by stage
+        lines += [
+            "Lines by verdict and stage; only whole and composed proofs prove a problem.",
+            "",
+        ]
+        lines += _table(["verdict", *by_stage[0]], by_stage[1])
     lines += ["", "## Tokens, cost and time", ""]
     lines += _table(
         ["", ""],
@@ -82,6 +97,16 @@ def render_markdown(data: RunData) -> str:
             ["Lean time (sum over rounds)", format_duration(s.check_s)],
             ["wall time", format_duration(data.wall_s)],
         ],
+    )
+    lines += ["", "## Budget", ""]
+    lines += [
+        f"Strategy {s.strategy}. A model call is an answered request (prover: whole and subgoal "
+        "rounds; decomposer: sketch rounds); a composed proof is only checked. Per problem: the "
+        f"total over the run's {s.problems} problems; per solved: over the {s.proved} proved.",
+        "",
+    ]
+    lines += _table(
+        ["", "total", "per problem", "per solved problem"], [list(r) for r in budget_rows(s)]
     )
     if data.outcomes:
         lines += ["", "## Problems", ""]
@@ -110,12 +135,52 @@ def render_markdown(data: RunData) -> str:
                 lines += [
                     f"### {_cell(name)}",
                     "",
-                    f"sample {a.sample}, round {a.round}{native}",
+                    f"{first_proof_text(data.outcomes[name])}{native}",
                     "",
                     fence(a.proof or a.answer),
                     "",
                 ]
+        trees = [(n, r) for n, r in sorted(data.attempts.items()) if decomposed(r)]
+        if trees:
+            lines += ["", "## Decompositions", ""]
+            for name, rounds in trees:
+                lines += _decomposition(name, rounds, data.full)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _line_verdict(a: Attempt) -> str:
+    reason = verdict_reason(a)
+    return f"{a.verdict.value}" + (f" ({_cell(reason)})" if reason else "")
+
+
+def _decomposition(name: str, rounds: list[Attempt], full: set[tuple[Any, ...]]) -> list[str]:
+    """A decomposed problem: per sample, each sketch round's verdict (the accepted sketch in
+    full), its holes' outcomes and the composed proof's verdict (the proof itself, when proved,
+    is under "Proofs found")."""
+    lines = [f"### {_cell(name)}", ""]
+    for tree in sample_trees(rounds):
+        for sk in tree.sketches:
+            k = sk.line
+            head = f"sample {tree.sample}, sketch round {k.round}"
+            if not sk.accepted:
+                lines += [f"- {head}: {_line_verdict(k)}"]
+                continue
+            lines += ["", f"{head}: accepted with {len(sk.holes)} holes", ""]
+            if k.proof:
+                lines += [fence(k.proof), ""]
+            text = k.key in full  # a sketch past a problem's first lines keeps no text
+            rows = [
+                [h.index, (h.lemma or h.goal) if text else "-", h.outcome, len(h.lines)]
+                for h in sk.holes
+            ]
+            lines += _table(["hole", "lemma", "outcome", "lines"], rows)
+            compose = sk.compose
+            lines += [
+                "",
+                f"composed proof: {_line_verdict(compose) if compose else 'not recorded'}",
+                "",
+            ]
+    return lines + [""]
 
 
 def render_comparison(cmp: Comparison) -> str:
@@ -125,17 +190,26 @@ def render_comparison(cmp: Comparison) -> str:
     summaries: list[Summary] = [r.summary for r in runs]
     ks = list(cmp.agg)
     lines = [f"# {len(runs)} runs side by side", ""]
-    head = ["run", "suite", "model", "samples", "problems", "proved", *(f"pass@{k}" for k in ks)]
+    head = [
+        "run",
+        "suite",
+        "model",
+        "strategy",
+        "samples",
+        "problems",
+        "proved",
+        *(f"pass@{k}" for k in ks),
+    ]
     rows = []
     for r, s in zip(runs, summaries, strict=True):
         model = r.config.get("prover", {}).get("model", "-")
         rows.append(
-            [str(r.dir), r.suite_name, model, s.samples, s.problems, s.proved]
+            [str(r.dir), r.suite_name, model, s.strategy, s.samples, s.problems, s.proved]
             + [fmt_pct(s.pass_at.get(k)) for k in ks]
         )
     proved_mean = sum(s.proved for s in summaries) / len(summaries) if summaries else 0
     rows.append(
-        ["mean ± std", "", "", "", "", f"{proved_mean:.1f}"]
+        ["mean ± std", "", "", "", "", "", f"{proved_mean:.1f}"]
         + [f"{100 * m:.1f}% ± {100 * sd:.1f}" for m, sd in cmp.agg.values()]
     )
     lines += _table(head, rows)
@@ -147,6 +221,7 @@ def render_comparison(cmp: Comparison) -> str:
             "Note: the runs cover different suites or problem counts; the mean mixes them.",
         ]
     lines += ["", "std is the sample standard deviation over runs (as the papers' ± σ)."]
+    lines += _comparison_budget(cmp)
     if cmp.problems:
         labels = cmp.labels
         lines += ["", "## Problems", ""]
@@ -165,3 +240,38 @@ def render_comparison(cmp: Comparison) -> str:
             prows.append([name, split or "-", *cells, f"{proved}/{covered}"])
         lines += _table(["problem", "split", *labels, "proved in runs"], prows)
     return "\n".join(lines) + "\n"
+
+
+def _comparison_budget(cmp: Comparison) -> list[str]:
+    """Each run's budget, and the problems each had solved at equal budget."""
+    labels = cmp.labels
+    lines = ["", "## Budget", ""]
+    lines += [
+        "A model call is an answered request (prover: whole and subgoal rounds; decomposer: "
+        "sketch rounds); a composed proof is only checked. Each cell: the total, then per "
+        "problem (mean over the run's problems) / per solved problem (over the problems proved).",
+        "",
+    ]
+    budgets = [budget_rows(r.summary) for r in cmp.runs]
+    head = ["run", "strategy", "proved", *(row[0] for row in budgets[0])] if budgets else []
+    rows = [
+        [label, r.summary.strategy, f"{r.summary.proved}/{r.summary.problems}"]
+        + [f"{total}; {per} / {solved}" for _, total, per, solved in budget]
+        for label, r, budget in zip(labels, cmp.runs, budgets, strict=True)
+    ]
+    lines += _table(head, rows)
+    for axis, what in (("tokens", "tokens"), ("calls", "model calls")):
+        solved = cmp.solved_at(axis)
+        if not solved:
+            continue
+        lines += ["", f"### Solved within a budget of {what}", ""]
+        lines += [
+            f"Problems each run had solved when it had spent at most this many {what}, in the "
+            "order its rounds finished (the last row: the smaller run's total).",
+            "",
+        ]
+        lines += _table(
+            [f"{what} at most", *labels],
+            [[fmt_number(x), *("-" if n is None else n for n in ns)] for x, ns in solved],
+        )
+    return lines

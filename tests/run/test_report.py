@@ -102,7 +102,8 @@ def test_markdown_and_html_reports(tmp_path):
     assert EVIL not in html and html.count("<script") == 1  # model text is escaped; ours runs
     assert "&lt;script&gt;" in html
     assert "unknown tactic" in html and "line 2, column 2" in html
-    assert html.count("<svg") == 2  # the pass@k curve and the verdict bars
+    # the pass@k curve, the verdict bars, solved problems against tokens and against calls
+    assert html.count("<svg") == 4
 
 
 def test_several_runs_side_by_side(tmp_path, capsys):
@@ -440,7 +441,12 @@ def test_export_json_has_per_problem_rows_and_pass_at_per_run(tmp_path):
     m = by_name["mathd_algebra_10"]
     assert (m["split"], m["proved_in"], m["covered_by"]) == ("test", 2, 2)
     assert m["runs"][str(a)]["proved_samples"] == 1
-    assert m["runs"][str(a)]["first_proof"] == {"sample": 0, "round": 1}
+    assert m["runs"][str(a)]["first_proof"] == {
+        "sample": 0,
+        "round": 1,
+        "stage": "whole",
+        "sketch": None,
+    }
     assert m["runs"][str(b)]["proved_samples"] == 2
     assert by_name["imo_2000_p2"]["proved_in"] == 0
 
@@ -484,3 +490,119 @@ def test_times_are_printed_one_way_in_progress_and_both_reports(tmp_path):
     counts.done = 1  # one of four in 1241 s: three more take 3723 s
     counts.started -= 1241
     assert f"ETA {shown}" in Progress(counts).line()
+
+
+# ---------------------------------------------------------------------------------------------
+# a decomposed problem: sketch rounds, holes, the composed proof
+
+
+def _hole_rows(html: str, sketch_id: str) -> list[list[str]]:
+    """The hole table after a sketch round's <details>, as the cells' text."""
+    start = html.index('<table class="holes">', html.index(f'id="{sketch_id}"'))
+    table = html[start : html.index("</table>", start)]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)[1:]
+    return [
+        [
+            html_unescape(re.sub(r"<[^>]+>", "", c))
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", r, flags=re.S)
+        ]
+        for r in rows
+    ]
+
+
+def test_decomposed_problem_shows_sketches_holes_and_composed_proof(tmp_path):
+    from tests.run.test_budget import EVIL as BAD
+    from tests.run.test_budget import P, make_decompose_run
+
+    run = make_decompose_run(tmp_path / "run", compose="lean_error")
+    md, html = (p.read_text() for p in write_reports(run))
+    assert BAD not in html and html.count("<script") == 1  # model and Lean text escaped
+    pid = f"p-{P}"
+    # the failed sketch round: its verdict, its proof and Lean's error marked in it
+    failed = _details(html, f"{pid}-s0-k0")
+    assert 'sketch round 0: <b class="fail">lean_error</b>' in failed
+    assert "line 1: unexpected &lt;script&gt;" in failed
+    assert '<span class="ln-row error" data-line="1">' in failed
+    shown = html_unescape(re.sub(r"<[^>]+>", "", failed))
+    assert f"theorem t : 1 = 1 := {BAD}" in shown and "SKETCH-ANSWER" in shown
+    assert "Repair prompt" not in failed  # the decomposer's repair turn is its own
+    # the accepted sketch, its holes with their outcome and lines
+    accepted = _details(html, f"{pid}-s0-k1")
+    assert "accepted with 2 holes" in accepted and "have h0 : x + 0 = x := by sorry" in accepted
+    assert _hole_rows(html, f"{pid}-s0-k1") == [
+        [
+            "0",
+            "x : ℕ\n⊢ x + 0 = x",
+            "lemma h0 : x : ℕ\n⊢ x + 0 = x",
+            "proved",
+            "2",
+            "lean_error 1, proved 1",
+        ],
+        ["1", f"⊢ 0 + x = x {BAD}", f"lemma h1 : ⊢ 0 + x = x {BAD}", "proved", "1", "proved 1"],
+    ]
+    assert [row[3:5] for row in _hole_rows(html, f"{pid}-s1-k0")] == [
+        ["proved", "1"],
+        ["failed", "2"],
+        ["not tried", "0"],
+    ]
+    # the composed proof and its verdict: holes all proved, yet the problem is not
+    composed = _details(html, f"{pid}-s0-k1-compose")
+    assert 'composed proof of sketch round 1: <b class="fail">lean_error</b>' in composed
+    assert "omega -- composed" in composed
+    assert f'<section class="problem" id="{pid}" data-status="failed">' in html
+    assert "no composed proof recorded for sketch round 0" in html
+    assert "SUBGOAL-ANSWER" not in html  # subgoal lines keep no text in the report
+    # report.md: the same tree, compact
+    section = md[md.index("## Decompositions") :]
+    assert "- sample 0, sketch round 0: lean_error (line 1: unexpected &lt;script&gt;" in section
+    assert "sample 0, sketch round 1: accepted with 2 holes" in section
+    assert "| 1 | lemma h1 : ⊢ b | failed | 2 |" in section
+    assert "| 2 | lemma h2 : ⊢ c | not tried | 0 |" in section
+    assert "composed proof: lean_error" in section and "composed proof: not recorded" in section
+    assert BAD not in md
+    assert "sketch: lean_error 1, sorry 2; subgoal: lean_error 2, proved 3, timeout 1" in md
+
+
+def test_decomposed_problem_proved_by_its_composed_proof(tmp_path):
+    from tests.run.test_budget import P, make_decompose_run
+
+    run = make_decompose_run(tmp_path / "run", compose="proved")
+    md, html = (p.read_text() for p in write_reports(run))
+    assert f'<section class="problem" id="p-{P}" data-status="proved">' in html
+    composed = _details(html, f"p-{P}-s0-k1-compose")
+    assert composed.startswith('<details class="attempt ok"') and " open>" in composed
+    assert "<td>sample 0, composed (sketch round 1)</td>" in html
+    proofs = md[md.index("## Proofs found") : md.index("## Decompositions")]
+    assert "sample 0, composed (sketch round 1)" in proofs and "omega -- composed" in proofs
+    # the verdict table is by stage: three proved subgoals, one proved composition
+    assert "| verdict | sketch | subgoal | compose |" in md and "| proved | 0 | 3 | 1 |" in md
+
+
+def test_decomposed_problem_keeps_text_for_its_first_lines_only(tmp_path):
+    """As for whole rounds: a problem's first 16 lines keep their text; its subgoal lines never
+    do and do not count, so many holes' attempts cannot crowd out the sketches."""
+    rec = RunRecord(tmp_path / "run")
+    rec.write_config(load_config(None, ["search.samples=17", "search.strategy=decompose"]))
+    rec.write_header(RunHeader(samples=17, problems=[CoveredProblem("p", "test")]))
+
+    def accepted(sample: int) -> Attempt:
+        hole = {"start": 0, "end": 5, "goal": f"GOAL-{sample}", "lemma": f"LEMMA-{sample}"}
+        return Attempt("p", sample, 0, "sorry", stage="sketch", rule="sketch", holes=[hole])
+
+    with rec:
+        rec.append(accepted(0))
+        for j in range(30):
+            rec.append(
+                Attempt("p", 0, 0, "lean_error", stage="subgoal", sketch=0, subgoal=0, subsample=j)
+            )
+        for sample in range(1, 16):
+            rec.append(
+                Attempt("p", sample, 0, "lean_error", stage="sketch", proof=f"SKETCH-{sample}")
+            )
+        rec.append(accepted(16))
+    md, html = (p.read_text() for p in write_reports(rec.dir))
+    assert "LEMMA-0" in html and "SKETCH-15" in html  # the first 16 lines, subgoals aside
+    assert "LEMMA-16" not in html and "GOAL-16" not in html
+    assert "(not kept in the report: see attempts.jsonl)" in html
+    assert [row[3:5] for row in _hole_rows(html, "p-p-s0-k0")] == [["failed", "30"]]
+    assert "| 0 | LEMMA-0 | failed | 30 |" in md and "| 0 | - | not tried | 0 |" in md

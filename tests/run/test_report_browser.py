@@ -435,3 +435,60 @@ def test_browser_filter_hides_proved_problems(run, browser):
     browser.open(run["url"] + "?show=failed")
     assert browser.js("document.querySelector('#filter input[value=failed]').checked")
     assert not any(name in browser.text() for name in run["proved"])
+
+
+# ---------------------------------------------------------------------------------------------
+# a whole run and a decomposition run compared at equal budget
+
+
+def _errors(browser: Browser) -> list[dict[str, Any]]:
+    """Console errors and uncaught exceptions the page raised so far."""
+    browser.js("0")  # drains the events that arrived before this reply
+    return [
+        e
+        for e in browser.events
+        if e["method"] == "Runtime.exceptionThrown"
+        or (e["method"] == "Runtime.consoleAPICalled" and e["params"].get("type") == "error")
+    ]
+
+
+def test_browser_comparison_page_shows_both_budget_curves(tmp_path, browser):
+    from harness.report import compare_runs_html
+    from tests.run.test_budget import make_decompose_run, make_whole_run
+
+    whole = make_whole_run(tmp_path / "whole")
+    decomp = make_decompose_run(tmp_path / "decomp")
+    page = tmp_path / "cmp.html"
+    page.write_text(compare_runs_html([whole, decomp]))
+    browser.open(page.as_uri())
+    assert _errors(browser) == []
+    for axis in ("tokens", "calls"):
+        assert browser.visible(f".budget-{axis} svg")
+        for i in (0, 1):  # each run's curve, drawn
+            assert browser.js(
+                f"document.querySelector('.budget-{axis} svg #budget-{axis}-{i} path')"
+                ".getTotalLength() > 0"
+            )
+    rows = [line.split("\t") for line in browser.text("table.solved-at-tokens").splitlines()]
+    assert rows[0][1:] == ["whole", "decomp"] and rows[-1] == ["1,150", "0", "1"]
+    budget = browser.text("table.budget")
+    assert "decompose" in budget and "10 (prover 6, decomposer 4)" in budget
+    assert browser.js("performance.getEntriesByType('resource').length") == 0
+
+
+def test_browser_decomposed_problem_shows_its_holes(tmp_path, browser):
+    from harness.report import write_reports
+    from tests.run.test_budget import P, make_decompose_run
+
+    run = make_decompose_run(tmp_path / "decomp")
+    write_reports(run)
+    browser.open((run / "report.html").as_uri() + f"#p-{P}-s0-k0")
+    assert _errors(browser) == []
+    assert browser.js(f"document.getElementById('p-{P}-s0-k0').open") is True  # the link opens it
+    assert "<script>alert('x')</script>" in browser.text(f"#p-{P}-s0-k0 .attempt-body")
+    outcomes = browser.js(
+        f"[...document.querySelectorAll('#p-{P}-s1 table.holes td:nth-child(4)')]"
+        ".map(e => e.innerText)"
+    )
+    assert outcomes == ["proved", "failed", "not tried"]
+    assert browser.js("window.pwned === undefined")
