@@ -170,7 +170,12 @@ def _decomposition(name: str, rounds: list[Attempt], full: set[tuple[Any, ...]])
                 lines += [fence(k.proof), ""]
             text = k.key in full  # a sketch past a problem's first lines keeps no text
             rows = [
-                [h.index, (h.lemma or h.goal) if text else "-", h.outcome, len(h.lines)]
+                [
+                    h.index,
+                    " ".join((h.lemma or h.goal).split()) if text else "-",
+                    h.outcome,
+                    len(h.lines),
+                ]
                 for h in sk.holes
             ]
             lines += _table(["hole", "lemma", "outcome", "lines"], rows)

@@ -155,3 +155,18 @@ def test_problem_pass_at_averages_to_the_run_pass_at():
         assert sum(terms) / len(terms) == pytest.approx(value)
     assert problem_pass_at(outcomes["p"], 4, ["1", "4"]) == {"1": 0.5, "4": 1.0}
     assert problem_pass_at(outcomes["r"], 4, [1]) == {"1": 0.0}
+
+
+def test_problem_outcomes_count_deciding_proofs_and_what_each_problem_spent():
+    attempts = [
+        _a("p", 0, 0, "sorry", stage="sketch", rule="sketch", prompt_tokens=7, lean_checks=1),
+        _a("p", 0, 0, "proved", stage="subgoal", sketch=0, subgoal=0, subsample=0, cost=0.5),
+        _a("p", 0, 0, "lean_error", stage="compose", sketch=0, lean_checks=1),
+        _a("q", 0, 0, "prover_error"),
+        _a("q", 1, 0, "proved", completion_tokens=3, lean_checks=2),
+    ]
+    out = problem_outcomes(attempts)
+    p, q = out["p"], out["q"]
+    assert (p.c, p.first_proof, p.attempts) == (0, None, 3)  # the subgoal proves nothing
+    assert (p.calls, p.decomposer_calls, p.tokens, p.cost, p.lean_checks) == (2, 1, 7, 0.5, 2)
+    assert (q.c, q.first_proof.sample, q.calls, q.tokens, q.cost) == (1, 1, 1, 3, None)
