@@ -9,7 +9,9 @@ screen, the checker's header split) reads it through this module:
   text that has one, instead of guessing what Lean does after its parse error;
 * `parse_header(text)`: the leading `import` block and the options/opens that follow it;
 * `declarations(text)`: the top-level commands, each with its keyword, name, modifiers, doc
-  comment and where its signature ends.
+  comment and where its signature ends;
+* `parse_goal(text)` / `parse_goals(text)`: a goal as Lean prints it (`case`, hypotheses, `⊢`),
+  following `ppGoal` (src/Lean/Meta/PPGoal.lean).
 
 The rules follow `src/Lean/Parser/Basic.lean` of leanprover/lean4 (line numbers "B n" refer to
 the copy at 00c1b82722b5, a 2025 version bracketing v4.24, as read in
@@ -56,6 +58,11 @@ __all__ = [
     "SYMBOL",
     "COMMENT",
     "DOC",
+    "Goal",
+    "Hypothesis",
+    "parse_goal",
+    "parse_goals",
+    "is_inaccessible",
 ]
 
 # Token kinds
@@ -960,3 +967,172 @@ def declarations(text: str) -> tuple[Declaration, ...]:
             )
         )
     return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Goals, as Lean's `ppGoal` prints them (src/Lean/Meta/PPGoal.lean of leanprover/lean4):
+#
+#   case TAG                      only when the goal has a tag (`name.eraseMacroScopes`)
+#   a b c : T                     consecutive hypotheses of the same type share a line; each
+#                                 line is the group `names ++ " :" ++ nest 2 (line ++ type)`,
+#                                 so a type too long for the width (120) starts on the next
+#                                 line, indented by 2: `h :\n  ∀ (x : ℕ),\n    f x = x`
+#   x : T := v                    a let-bound hypothesis: `name : type :=` then `nest 2 (line ++
+#                                 value)` (`:= ⋯` when the value is hidden); the type is not
+#                                 nested, the value is
+#   ⊢ T                           the target: `⊢ ` ++ nest 2 type (`| ` for a conv goal)
+#
+# Names are `Name.toString` after `sanitizeNames`: hygienic and anonymous ones become
+# inaccessible `x✝`, `x✝¹`, `inst✝` (never «escaped»); others are escaped `«a b»` where needed.
+# Several goals (an "unsolved goals" message, a `goals` string) are separated by blank lines.
+
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_GOAL_NEST = 2  # `indent` in ppGoal
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    """One hypothesis line: the names sharing `type`; `value` for a let-bound one (`⋯` when
+    Lean hid it). Types and values are Lean's text with the goal's indentation removed (a long
+    one keeps Lean's line breaks)."""
+
+    names: tuple[str, ...]
+    type: str
+    value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """One goal as Lean printed it: its `case` tag, hypotheses in order, and the target (the
+    text after `⊢ `)."""
+
+    case: str | None
+    hypotheses: tuple[Hypothesis, ...]
+    target: str
+
+
+def is_inaccessible(name: str) -> bool:
+    """A name Lean shows but the user cannot write: `x✝`, `inst✝`, `h✝²`
+    (`Name.isInaccessibleUserName`: its last string part contains `✝`, or is `_inaccessible`;
+    sanitizeNames writes `✝` then the index in superscript digits, none for the last one)."""
+    parts = re.findall(r"«[^»]*»|[^.«»]+", name)
+    while parts and parts[-1].isdigit():
+        parts.pop()  # a numeric part: Lean looks at the part before it
+    return bool(parts) and ("✝" in parts[-1] or parts[-1] == "_inaccessible")
+
+
+def _name_end(line: str, i: int) -> int | None:
+    """The end of the (dotted) name printed at line[i:], or None when none starts there."""
+    n = len(line)
+    while True:
+        if line.startswith("«", i):
+            close = line.find("»", i + 1)
+            if close < 0:
+                return None
+            i = close + 1
+        else:
+            j = i
+            while j < n and (is_id_rest(line[j]) or line[j] == "✝" or line[j] in _SUPERSCRIPTS):
+                j += 1
+            if j == i:
+                return None
+            i = j
+        if not (line.startswith(".", i) and i + 1 < n and line[i + 1] != " "):
+            return i
+        i += 1
+
+
+def _hypothesis_head(line: str) -> tuple[tuple[str, ...], str] | None:
+    """`a b c : rest` → (("a", "b", "c"), "rest"): names separated by one space up to the first
+    ` :` that ends them (a type can hold ` : ` too, `h : ∀ x : ℕ, x = x`, but never before the
+    names end); None when the line is not a hypothesis line."""
+    names: list[str] = []
+    i = 0
+    while True:
+        end = _name_end(line, i)
+        if end is None:
+            return None
+        names.append(line[i:end])
+        if line.startswith(" :", end) and (end + 2 == len(line) or line[end + 2] == " "):
+            return tuple(names), line[end + 3 :]
+        if not line.startswith(" ", end):
+            return None
+        i = end + 1
+
+
+def _unnest(text: str, nest: int) -> str:
+    """Lean's text with the goal's `nest` removed from its continuation lines."""
+    lines = text.split("\n")
+    out = [lines[0].strip()]
+    for line in lines[1:]:
+        strip = min(nest, len(line) - len(line.lstrip(" ")))
+        out.append(line[strip:].rstrip())
+    return "\n".join(out).strip("\n").strip()
+
+
+def _hypothesis(head: tuple[tuple[str, ...], str], more: list[str]) -> Hypothesis:
+    names, rest = head
+    raw = "\n".join([rest, *more])
+    toks = code_tokens(raw)
+    # A let-bound hypothesis: the first `:=` at depth 0 not taken by a `let`/`have` of the
+    # type, found as for a signature (`signature_end` scans from the token after index -1).
+    at = signature_end(toks, -1) if any(t.text == ":=" for t in toks) else None
+    if at is None:
+        type_ = _unnest(raw, _GOAL_NEST)
+        value = None
+    else:
+        type_ = _unnest(raw[: toks[at].start], 0)  # the type of a let is not nested
+        value = _unnest(raw[toks[at].end :], _GOAL_NEST)
+    if not type_:
+        raise ValueError(f"not a goal: hypothesis {' '.join(names)!r} has no type")
+    return Hypothesis(names, type_, value)
+
+
+def parse_goal(text: str) -> Goal:
+    """Read one goal as Lean's `ppGoal` prints it (REPL `goal`/`goals`, "unsolved goals").
+
+    Blank lines around it are ignored (old REPLs wrote "\\n⊢ Nat"); a blank line inside means
+    several goals (use `parse_goals`). Raises ValueError (one line) for text that is not a goal:
+    no `⊢ ` line (a conv goal `| ...` included), a second one, or a first line that is neither a
+    `case` tag nor a hypothesis."""
+    body = text.strip("\n").rstrip()
+    lines = body.split("\n")
+    if any(not line.strip() for line in lines):
+        raise ValueError(f"not one goal: a blank line separates several in {text[:60]!r}")
+    case = None
+    if lines[0].startswith("case ") and _hypothesis_head(lines[0]) is None:
+        case = lines[0][len("case ") :].strip()
+        lines = lines[1:]
+    heads: list[tuple[tuple[str, ...], str]] = []
+    mores: list[list[str]] = []
+    target: list[str] | None = None
+    for line in lines:
+        if line.startswith("⊢ ") or line == "⊢":
+            if target is not None:
+                raise ValueError(f"not one goal: two ⊢ lines in {text[:60]!r}")
+            target = [line[2:]]
+            continue
+        if target is not None:
+            target.append(line)  # the target is the last part: everything after it is its own
+            continue
+        head = _hypothesis_head(line) if not line.startswith(" ") else None
+        if head is not None:
+            heads.append(head)
+            mores.append([])
+        elif mores:
+            mores[-1].append(line)  # a continuation line (a let's type is not indented)
+        else:
+            raise ValueError(f"not a goal: {line[:60]!r} is not a hypothesis or ⊢ line")
+    if target is None:
+        raise ValueError(f"not a goal: no ⊢ line in {text[:60]!r}")
+    goal = _unnest("\n".join(target), _GOAL_NEST)
+    if not goal:
+        raise ValueError(f"not a goal: nothing after ⊢ in {text[:60]!r}")
+    hypotheses = tuple(_hypothesis(h, m) for h, m in zip(heads, mores, strict=True))
+    return Goal(case, hypotheses, goal)
+
+
+def parse_goals(text: str) -> tuple[Goal, ...]:
+    """Several goals separated by blank lines (an "unsolved goals" message without its first
+    line, an `allTactics` `goals` string); "" → ()."""
+    return tuple(parse_goal(part) for part in re.split(r"\n[ \t]*\n", text) if part.strip())

@@ -13,11 +13,16 @@ import random
 import pytest
 
 from harness.lean_text import (
+    Goal,
+    Hypothesis,
     _Lexer,
     code_tokens,
     declarations,
     ident_parts,
+    is_inaccessible,
     lex_problems,
+    parse_goal,
+    parse_goals,
     parse_header,
     tokenize,
 )
@@ -232,3 +237,252 @@ def test_the_fast_reading_is_the_character_by_character_one_on_random_text():
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
         fast, slow = _both_readings(text)
         assert (fast.tokens, fast.problems) == (slow.tokens, slow.problems), repr(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Goals, as `ppGoal` (src/Lean/Meta/PPGoal.lean) prints them
+
+
+def H(names: str | tuple[str, ...], type_: str, value: str | None = None) -> Hypothesis:
+    return Hypothesis(names if isinstance(names, tuple) else tuple(names.split()), type_, value)
+
+
+# (text as Lean prints it, (case, hypotheses, target), Lean's behaviour)
+GOALS = [
+    ("⊢ Nat", (None, [], "Nat"), "no hypotheses: only the `⊢ ` line"),
+    ("\n⊢ Nat", (None, [], "Nat"), "older REPLs put a newline before the goal"),
+    ("x : Int\n⊢ x = 1", (None, [H("x", "Int")], "x = 1"), "one `name : type` line each"),
+    (
+        "x y : Nat\nf : Nat → Nat\nh0 : f 5 = 3\n⊢ ∃ k, f 2015 = k",
+        (None, [H("x y", "Nat"), H("f", "Nat → Nat"), H("h0", "f 5 = 3")], "∃ k, f 2015 = k"),
+        "consecutive hypotheses of one type share a line",
+    ),
+    (
+        "case succ\nn✝ : Nat\nthis : true = true\n⊢ n✝ + 1 = 0",
+        ("succ", [H("n✝", "Nat"), H("this", "true = true")], "n✝ + 1 = 0"),
+        "`case TAG` first when the goal has a tag",
+    ),
+    (
+        "case h.e'_2.h\nx : ℝ\n⊢ x = x",
+        ("h.e'_2.h", [H("x", "ℝ")], "x = x"),
+        "tags are dotted names (eraseMacroScopes)",
+    ),
+    (
+        "x✝¹ x✝ : ℕ\n⊢ x✝¹ + x✝ = x✝ + x✝¹",
+        (None, [H("x✝¹ x✝", "ℕ")], "x✝¹ + x✝ = x✝ + x✝¹"),
+        "sanitizeNames: inaccessible names, the earlier one numbered in superscript",
+    ),
+    (
+        "α : Type u_1\ninst✝¹ : Fintype α\ninst✝ : DecidableEq α\ns : Finset α\n"
+        "⊢ s.card ≤ Fintype.card α",
+        (
+            None,
+            [
+                H("α", "Type u_1"),
+                H("inst✝¹", "Fintype α"),
+                H("inst✝", "DecidableEq α"),
+                H("s", "Finset α"),
+            ],
+            "s.card ≤ Fintype.card α",
+        ),
+        "anonymous instance binders are inaccessible `inst✝`",
+    ),
+    (
+        "n : ℕ\nh₀ : 0 < n\n⊢ ↑n ^ 2 = ↑n * ↑(n + 0)",
+        (None, [H("n", "ℕ"), H("h₀", "0 < n")], "↑n ^ 2 = ↑n * ↑(n + 0)"),
+        "coercions print as `↑`; subscripts continue names",
+    ),
+    (
+        "z : ℂ\nh₀ : z = (1 + Complex.I) / ↑√2\n"
+        "⊢ (∑ k ∈ Finset.Icc 1 12, z ^ k ^ 2) * ∑ k ∈ Finset.Icc 1 12, 1 / z ^ k ^ 2 = 36",
+        (
+            None,
+            [H("z", "ℂ"), H("h₀", "z = (1 + Complex.I) / ↑√2")],
+            "(∑ k ∈ Finset.Icc 1 12, z ^ k ^ 2) * ∑ k ∈ Finset.Icc 1 12, 1 / z ^ k ^ 2 = 36",
+        ),
+        "a miniF2F goal (amc12a_2019_p21, ../shared/reference/provers.md)",
+    ),
+    (
+        "f : ℕ → ℕ\nh : ∀ (x : ℕ), f x = x\n⊢ ∀ (n : ℕ), f (f n) = n",
+        (None, [H("f", "ℕ → ℕ"), H("h", "∀ (x : ℕ), f x = x")], "∀ (n : ℕ), f (f n) = n"),
+        "` : ` inside a type: the names end at the first ` :` after them",
+    ),
+    (
+        "n : ℕ\nm : ℕ := n + 1\nhm : m = n + 1\n⊢ n < m",
+        (None, [H("n", "ℕ"), H("m", "ℕ", "n + 1"), H("hm", "m = n + 1")], "n < m"),
+        "a let-bound hypothesis: `name : type := value`",
+    ),
+    (
+        "s : Finset ℕ := ⋯\n⊢ s.card = 3",
+        (None, [H("s", "Finset ℕ", "⋯")], "s.card = 3"),
+        "a hidden let value prints as `⋯` (pp.showLetValues)",
+    ),
+    (
+        "c : Config := { width := 120, indent := 2 }\n⊢ c.width = 120",
+        (None, [H("c", "Config", "{ width := 120, indent := 2 }")], "c.width = 120"),
+        "`:=` inside a structure instance is not the let's",
+    ),
+    (
+        "x : let k := 2;\nFin k := 0\n⊢ ↑x = 0",
+        (None, [H("x", "let k := 2;\nFin k", "0")], "↑x = 0"),
+        "a `let` in the type takes its own `:=`; a let's type is not nested",
+    ),
+    (
+        "S : Finset ℕ :=\n  Finset.filter (fun n => n % 3 = 0 ∧ n % 5 = 0 ∧ n % 7 = 0 ∧ 0 < n)\n"
+        "    (Finset.range 1000000)\n⊢ S.card = 9523",
+        (
+            None,
+            [
+                H(
+                    "S",
+                    "Finset ℕ",
+                    "Finset.filter (fun n => n % 3 = 0 ∧ n % 5 = 0 ∧ n % 7 = 0 ∧ 0 < n)\n"
+                    "  (Finset.range 1000000)",
+                )
+            ],
+            "S.card = 9523",
+        ),
+        "a long let value breaks after `:=` and is nested by 2",
+    ),
+    (
+        "a b c : ℝ\nh₀ : 0 < a ∧ 0 < b ∧ 0 < c\nh₁ :\n  ∀ (x y : ℝ),\n"
+        "    0 < x → 0 < y → Real.logb 2 (x * y) = Real.logb 2 x + Real.logb 2 y ∧ "
+        "Real.logb 2 (x / y) = Real.logb 2 x - Real.logb 2 y\n⊢ a * b * c ≤ 1",
+        (
+            None,
+            [
+                H("a b c", "ℝ"),
+                H("h₀", "0 < a ∧ 0 < b ∧ 0 < c"),
+                H(
+                    "h₁",
+                    "∀ (x y : ℝ),\n  0 < x → 0 < y → Real.logb 2 (x * y) = Real.logb 2 x + "
+                    "Real.logb 2 y ∧ Real.logb 2 (x / y) = Real.logb 2 x - Real.logb 2 y",
+                ),
+            ],
+            "a * b * c ≤ 1",
+        ),
+        "a type too long for the width starts on the next line, nested by 2 (`h :` line)",
+    ),
+    (
+        "n : ℕ\nih : ∑ i ∈ Finset.range (n + 1), ↑i ^ 3 = (∑ i ∈ Finset.range (n + 1), ↑i) ^ 2\n"
+        "⊢ ∑ i ∈ Finset.range (n + 1 + 1), (↑i : ℝ) ^ 3 + ∑ i ∈ Finset.range (n + 1 + 1), 0 =\n"
+        "    (∑ i ∈ Finset.range (n + 1 + 1), (↑i : ℝ)) ^ 2 + 0",
+        (
+            None,
+            [
+                H("n", "ℕ"),
+                H(
+                    "ih",
+                    "∑ i ∈ Finset.range (n + 1), ↑i ^ 3 = (∑ i ∈ Finset.range (n + 1), ↑i) ^ 2",
+                ),
+            ],
+            "∑ i ∈ Finset.range (n + 1 + 1), (↑i : ℝ) ^ 3 + ∑ i ∈ Finset.range (n + 1 + 1), 0 =\n"
+            "  (∑ i ∈ Finset.range (n + 1 + 1), (↑i : ℝ)) ^ 2 + 0",
+        ),
+        "a multi-line target: `⊢ ` then the type nested by 2",
+    ),
+    (
+        "«h y» : 1 = 1\nx' x₁ ε.pos : ℕ\n⊢ True",
+        (None, [H(("«h y»",), "1 = 1"), H("x' x₁ ε.pos", "ℕ")], "True"),
+        "escaped «names», primes, subscripts and dotted names",
+    ),
+    (
+        "case inl\nh✝² h✝¹ : p\nh✝ : q\n⊢ p ∨ q",
+        ("inl", [H("h✝² h✝¹", "p"), H("h✝", "q")], "p ∨ q"),
+        "several inaccessible `h✝` numbered from the last",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "want", "lean"), GOALS, ids=[g[2] for g in GOALS])
+def test_parse_goal_reads_what_lean_prints(text, want, lean):
+    case, hypotheses, target = want
+    assert parse_goal(text) == Goal(case, tuple(hypotheses), target), lean
+
+
+# (text, Lean's behaviour: why it is not one goal)
+NOT_GOALS = [
+    ("", "nothing at all"),
+    ("x : ℕ", "hypotheses without a `⊢` line"),
+    ("unsolved goals\n⊢ x = 1", "a message's first line is not part of the goal"),
+    ("| x + 0 = x", "a conv goal (`| ` prefix) is not a `⊢` goal"),
+    ("⊢ p\n\n⊢ q", "a blank line separates two goals"),
+    ("⊢ p\n⊢ q", "one goal has one `⊢` line"),
+    ("h :\n⊢ p", "ppGoal never prints a hypothesis without its type"),
+    ("⊢ ", "ppGoal never prints an empty target"),
+    ("x := 1\n⊢ p", "a hypothesis line has a ` : ` after the names"),
+]
+
+
+@pytest.mark.parametrize(("text", "lean"), NOT_GOALS, ids=[g[1] for g in NOT_GOALS])
+def test_text_that_is_not_one_goal_is_a_one_line_value_error(text, lean):
+    with pytest.raises(ValueError) as raised:
+        parse_goal(text)
+    assert "\n" not in str(raised.value), lean
+
+
+# (name, inaccessible?, Lean's rule: Name.isInaccessibleUserName)
+NAMES = [
+    ("x✝", True, "sanitizeNames appends ✝"),
+    ("x✝¹", True, "then the index in superscript digits"),
+    ("inst✝¹²", True, "indices of several digits"),
+    ("h.mp✝", True, "the last string part decides"),
+    ("x", False, "an ordinary name"),
+    ("x₁", False, "subscripts are ordinary"),
+    ("«x y»", False, "an escaped ordinary name"),
+    ("_inaccessible", True, "Lean's other spelling"),
+]
+
+
+@pytest.mark.parametrize(("name", "want", "lean"), NAMES, ids=[n[2] for n in NAMES])
+def test_is_inaccessible(name, want, lean):
+    assert is_inaccessible(name) is want, lean
+
+
+def test_parse_goals_splits_at_blank_lines():
+    text = "case zero\n⊢ 0 + 1 > 0\n\ncase succ\nx : Nat\nhx : x + 1 > x\n⊢ x + 1 + 1 > x + 1"
+    zero, succ = parse_goals(text)
+    assert (zero.case, zero.target) == ("zero", "0 + 1 > 0")
+    assert succ.hypotheses == (H("x", "Nat"), H("hx", "x + 1 > x"))
+    assert parse_goals("") == ()
+
+
+def _render(goal: Goal) -> str:
+    """One-line goals as ppGoal prints them (for the round trip over recorded goals)."""
+    lines = [f"case {goal.case}"] if goal.case else []
+    for h in goal.hypotheses:
+        value = f" := {h.value}" if h.value is not None else ""
+        lines.append(f"{' '.join(h.names)} : {h.type}{value}")
+    return "\n".join([*lines, f"⊢ {goal.target}"])
+
+
+def _recorded_goals(value, key=None):
+    """Every goal text in a recorded REPL reply: `goal`, `goals` (lists, or one string with
+    blank lines between goals), goalsBefore/After, and "unsolved goals" messages."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _recorded_goals(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _recorded_goals(v, key)
+    elif isinstance(value, str):
+        if key in ("goal", "goals", "goalsBefore", "goalsAfter"):
+            yield from (g for g in value.split("\n\n") if g)
+        elif key == "data" and value.startswith("unsolved goals\n"):
+            yield from value.split("\n", 1)[1].split("\n\n")
+
+
+def test_every_goal_the_recorded_repl_printed_parses():
+    from tests.doubles.fake_repl import read_reply_texts
+
+    root = shared_path("fixtures", "lean-repl")
+    texts = []
+    for path in sorted(root.rglob("*.expected.out")):
+        for reply in read_reply_texts(path.read_text(encoding="utf-8")):
+            try:
+                texts.extend(_recorded_goals(json.loads(reply)))
+            except ValueError:
+                continue  # a reply that is not JSON (none at the pinned commit)
+    assert len(texts) >= 30
+    for text in texts:
+        assert _render(parse_goal(text)) == text.strip("\n")

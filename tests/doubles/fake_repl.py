@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A stand-in for leanprover-community/repl: speaks its protocol on stdin/stdout, runs no Lean.
+r"""A stand-in for leanprover-community/repl: speaks its protocol on stdin/stdout, runs no Lean.
 
 Use it wherever the harness wants a REPL command:
 
@@ -40,15 +40,46 @@ Default answers (no rule matched), for {"cmd": ..., "env": n}:
     error "Unknown constant `NAME`" (when "strict_constants": true).
   - the fidelity audit (`theorem __harness_fidelity : ... exact @NAME`) → accepted silently,
     like any other declaration (a rule matching "__harness_fidelity" makes it fail).
-  - text containing the word `sorry` → a sorries entry at each `sorry` plus the warning
-    "declaration uses `sorry`" (script "sorry_quote": "'" gives the older 'sorry' spelling).
+  - text containing the word `sorry` → a sorries entry at each `sorry` ({"proofState", "pos",
+    "goal", "endPos"}: endPos is pos + 5 columns) plus the warning "declaration uses `sorry`"
+    (script "sorry_quote": "'" gives the older 'sorry' spelling). Its goal: see Goals below.
   - anything else → accepted: {"env": n} with no messages.
   Every command reply carries a new env number (0, 1, 2, ... per process), as upstream.
   {"pickleTo": PATH, "env": n} writes the environment (its imports and the texts of the commands
   that built it) to PATH as JSON; {"unpickleEnvFrom": PATH} reads it and, as the REPL's kernel
   replay would, judges every recorded command again by the rules (never by what the file
   claims): a command a rule gives an error fails the replay ({"message": ...}).
-  Other requests that are not commands (tactic mode, files) → {"message": "fake_repl: ..."}.
+  {"tactic": TEXT, "proofState": n} (tactic mode) for a proof state this process reported →
+    {"proofState": m, "goals": [...], "proofStatus": ...} with a new proof state m; an unknown
+    n → {"message": "Unknown proof state."}. By default: a tactic made only of `have NAME :
+    TYPE := ...` lines (at its first column) leaves the state's goal open with `NAME : TYPE`
+    added before `⊢` ("Incomplete: open goals remain", as have_by_sorry and
+    app_type_mismatch2); any other tactic closes it (goals [], "Completed", or "Incomplete:
+    contains sorry" when the tactic has a `sorry`). Each `sorry` in the tactic gets a sorries
+    entry {"proofState", "goal"} (no position, as upstream), numbered before the reply's own
+    state. The rules (below) are matched against the tactic text too.
+  Other requests (files, proof-state pickling) → {"message": "fake_repl: ..."}.
+
+Goals (a test double, not Lean: it reads text, never types). Every sorry and every tactic
+reply makes a new proof state; proof state numbers count up per process across commands (0, 1,
+2, ...), as upstream. The goal of a `sorry` in a command is:
+  1. the script's "sorry_goals" entry, verbatim, if one matches (below); otherwise
+  2. hypothesis lines, then `⊢ TARGET`:
+     - hypotheses: the binders of the declaration the sorry is in (the last `theorem|lemma|def|
+       abbrev|instance|example` before it), `(x y : T)`, `{x : T}`, `⦃x : T⦄`, `[h : C]` as
+       `x y : T` / `h : C`, an anonymous `[C]` as `inst✝ : C` (`inst✝¹` for the one before,
+       ...); then every `have NAME : TYPE :=` (`have : TYPE` is `this`) of the proof whose proof
+       is over before the sorry and is not inside another `have`'s proof that is over too.
+       Consecutive hypotheses of the same type share a line (`x y : T`), as in Lean. Types are
+       whitespace-squashed source text, not Lean's pretty-printing (`∃ (k : Nat), P` stays so;
+       Lean prints `∃ k, P`); `variable`s, `intro`, `obtain`, `cases` ... are not seen.
+     - TARGET: the TYPE of the innermost `have` whose proof holds the sorry (`have h : T := by
+       sorry`, `have h : T := sorry`, or a sorry in the indented block under `have h : T := by`:
+       a `have`'s proof runs to the next line indented no deeper than the `have`'s line); else
+       the declaration's type (between the first `:` at bracket depth 0 after its name and its
+       `:=`, squashed); else `False`.
+  In tactic mode the same rules apply inside the tactic text, with the proof state's goal
+  giving the hypotheses and the target (a `case` line is not copied into a have's goal).
 
 Script JSON (all keys optional):
   {"rules": [RULE, ...],        first matching rule wins; a rule matches when its "match"
@@ -59,18 +90,31 @@ Script JSON (all keys optional):
    "import_latency_s": 0.0,     sleep before answering a command with imports
    "bad_imports": [], "constants_from": {}, "unknown_constants": [], "axioms": [...],
    "sorry_quote": "`", "strict_constants": false,
+   "sorry_goals": [{"after": TEXT, "goal": GOAL}, ...]
+                                 a sorry (command or tactic) whose preceding text in its
+                                 request contains TEXT gets GOAL verbatim; when several match,
+                                 the one whose TEXT occurs last before the sorry wins (the later
+                                 entry on a tie)
    "compromised": false}          true: once this process has run a command the harness did
                                  not write (model text), it forges every reply, as code running
                                  inside Lean could: no errors, no sorries, clean axioms
   RULE keys (besides "match"/"match_re"):
    "error": TEXT              an error message; placed at the first occurrence of "at"
-                              (default: the match text) in the cmd: line and column computed
-   "warning": TEXT / "info": TEXT   same, with that severity ("at" as for errors)
+                              (default: the match text) in the cmd: line and column computed.
+                              In tactic mode: {"message": "Lean error:\n<input>:1:1: TEXT"} (a
+                              parse error, as unknown_tactic)
+   "tactic_error": TEXT       (tactic mode) {"message": "Lean error:\nTEXT"}: a tactic that
+                              throws, as app_type_mismatch2 and Mathlib/exact
+   "goals": [GOAL, ...]       (tactic mode) the goals left ("Incomplete: open goals remain"
+                              unless empty)
+   "proof_status": TEXT       (tactic mode) the proofStatus instead of the computed one
+   "warning": TEXT / "info": TEXT   same, with that severity ("at" as for errors); in tactic
+                              mode a message at line 0, column 0 (as invalid_tactic)
    "sorry": true              report a sorry at "at" (goal "goal", default "⊢ False")
    "repl_error": TEXT         reply {"message": TEXT}
    "raw": TEXT                write TEXT (then a blank line) instead of a JSON reply
    "reply": {...}             reply this object verbatim ("env" is filled in if absent and
-                              "no_env" is not set)
+                              "no_env" is not set; in tactic mode "proofState" is)
    "exec": PYTHON             run this Python in the double's process (model code running inside
                               Lean) and report the value it leaves in `result` as an info message
    "in_env": TEXT             (a condition) the rule fires only in an environment built by a
@@ -95,8 +139,9 @@ import re
 import resource
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 DEFAULT_AXIOMS = ["propext", "Classical.choice", "Quot.sound"]
 DECL_RE = re.compile(
@@ -195,6 +240,141 @@ class Replay:
         return None
 
 
+# -- goals of sorries (see "Goals" in the module docstring) -------------------------------------
+
+OPENERS, CLOSERS = "([{⟨⦃", ")]}⟩⦄"
+HAVE_RE = re.compile(r"(?<![\w.'])(?:haveI|have)(?![\w'!?])[ \t]*([^\s:()\[\]{}⟨⟩]*)\s*:(?!=)")
+SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def top_level(text: str, start: int, stop: int | None = None) -> Iterator[tuple[int, int]]:
+    """(offset, bracket depth) of each character of text[start:stop]."""
+    depth = 0
+    for i in range(start, len(text) if stop is None else stop):
+        c = text[i]
+        if c in CLOSERS:
+            depth = max(0, depth - 1)
+        yield i, depth
+        if c in OPENERS:
+            depth += 1
+
+
+def top_assign(text: str, start: int) -> int | None:
+    """The first `:=` at bracket depth 0 from `start`."""
+    for i, depth in top_level(text, start):
+        if depth == 0 and text.startswith(":=", i):
+            return i
+    return None
+
+
+def line_indent(text: str, at: int) -> int:
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text[line_start:]
+    return len(line) - len(line.lstrip(" "))
+
+
+class Have(NamedTuple):
+    name: str
+    type: str
+    start: int  # the `have`
+    proof: int  # after its `:=`
+    end: int  # where its proof ends: the next line indented no deeper than the `have`'s line
+
+
+def haves(text: str, start: int, stop: int) -> list[Have]:
+    """The `have NAME : TYPE :=` (or `have : TYPE :=`, NAME `this`) in text[start:stop]."""
+    out = []
+    for found in HAVE_RE.finditer(text, start, stop):
+        assign = top_assign(text, found.end())
+        if assign is None:
+            continue
+        indent = line_indent(text, found.start())
+        end = len(text)
+        line_start = text.find("\n", assign) + 1
+        while line_start > 0:
+            line_end = text.find("\n", line_start)
+            line = text[line_start : len(text) if line_end < 0 else line_end]
+            if line.strip() and len(line) - len(line.lstrip(" ")) <= indent:
+                end = line_start
+                break
+            line_start = line_end + 1
+        type_ = squash(text[found.end() : assign])
+        out.append(Have(found.group(1) or "this", type_, found.start(), assign + 2, end))
+    return out
+
+
+def signature(text: str, start: int) -> tuple[list[tuple[str, str]], str | None, int | None]:
+    """A declaration's signature from `start` (after its name): its binders as (names, type)
+    ((x y : T), {x : T}, ⦃x : T⦄, [inst : C], [C] as `inst✝`), its conclusion (between the
+    first `:` at depth 0 and the `:=`, squashed) and the offset after its `:=`."""
+    assign = top_assign(text, start)
+    if assign is None:
+        return [], None, None
+    binders: list[tuple[str, str]] = []
+    anonymous = 0
+    colon = None
+    group_start = None
+    for i, depth in top_level(text, start, assign):
+        c = text[i]
+        if depth == 0 and c in OPENERS:
+            group_start = i
+        elif depth == 0 and c in CLOSERS and group_start is not None:
+            inner = text[group_start + 1 : i]
+            names, sep, type_ = inner.partition(" : ")
+            type_ = type_.split(" := ")[0]  # an optional parameter's default value
+            if sep and names.split():
+                binders.append((" ".join(names.split()), squash(type_)))
+            elif text[group_start] == "[" and inner.strip():
+                binders.append(("inst✝", squash(inner)))
+                anonymous += 1
+            group_start = None
+        elif depth == 0 and c == ":" and group_start is None:
+            colon = i
+            break
+    # sanitizeNames numbers inaccessible names from the last: inst✝², inst✝¹, inst✝
+    index = anonymous
+    for k, (names, type_) in enumerate(binders):
+        if names == "inst✝":
+            index -= 1
+            suffix = "".join(SUPERSCRIPTS[int(d)] for d in str(index)) if index else ""
+            binders[k] = (names + suffix, type_)
+    conclusion = squash(text[colon + 1 : assign]) if colon is not None else None
+    return binders, conclusion or None, assign + 2
+
+
+def hypothesis_lines(pairs: list[tuple[str, str]]) -> list[str]:
+    """One `names : type` line per run of consecutive hypotheses of the same type (ppGoal)."""
+    lines: list[tuple[str, str]] = []
+    for names, type_ in pairs:
+        if lines and lines[-1][1] == type_:
+            lines[-1] = (lines[-1][0] + " " + names, type_)
+        else:
+            lines.append((names, type_))
+    return [f"{names} : {type_}" for names, type_ in lines]
+
+
+def goal_at(
+    text: str, at: int, start: int, hyps: list[tuple[str, str]], base: list[str], target: str | None
+) -> str:
+    """The goal of the `sorry` at text[at]: the hypotheses (`base` lines, then `hyps` and the
+    visible `have`s of text[start:at]), then `⊢` the type of the innermost `have` whose proof
+    holds the sorry, else `target` (else `False`)."""
+    found = haves(text, start, at)
+    open_ = [h for h in found if h.proof <= at < h.end]
+    visible = [
+        h
+        for h in found
+        if h.end <= at and all(c.proof <= at < c.end for c in found if c.proof <= h.start < c.end)
+    ]
+    goal_target = open_[-1].type if open_ else (target or "False")
+    pairs = hyps + [(h.name, h.type) for h in visible]
+    return "\n".join([*base, *hypothesis_lines(pairs), f"⊢ {goal_target}"])
+
+
 def position(text: str, needle: str) -> tuple[int, int]:
     index = text.find(needle) if needle else -1
     if index < 0:
@@ -233,6 +413,7 @@ class FakeRepl:
         self.rng = random.Random(f"{seed}-{os.getpid()}")
         self.bad_imports = set(script.get("bad_imports", []))
         self.constants_from = {"Real.pi": "Mathlib", **script.get("constants_from", {})}
+        self.proof_goals: list[str] = []  # proof state n → its goal ("" when none is left)
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -366,10 +547,139 @@ class FakeRepl:
         if isinstance(request, dict) and "unpickleEnvFrom" in request:
             self.unpickle(str(request["unpickleEnvFrom"]))
             return
+        if isinstance(request, dict) and "tactic" in request and "proofState" in request:
+            self.tactic(str(request["tactic"]), request["proofState"])
+            return
         if not isinstance(request, dict) or "cmd" not in request:
-            self.reply({"message": "fake_repl: only command-mode requests are simulated"})
+            self.reply({"message": "fake_repl: only commands and tactics are simulated"})
             return
         self.command(str(request["cmd"]), request.get("env"))
+
+    # -- goals and tactics ----------------------------------------------------------------------
+
+    def new_proof_state(self, goal: str) -> int:
+        self.proof_goals.append(goal)
+        return len(self.proof_goals) - 1
+
+    def scripted_goal(self, text: str, at: int) -> str | None:
+        """The script's "sorry_goals" entry for the sorry at text[at]: of the entries whose
+        "after" occurs in text[:at], the one occurring last (the later entry on a tie)."""
+        best, best_at = None, -1
+        for entry in self.script.get("sorry_goals", []):
+            where = text.rfind(str(entry["after"]), 0, at)
+            if where >= 0 and where >= best_at:
+                best, best_at = str(entry["goal"]), where
+        return best
+
+    @staticmethod
+    def command_goal(body: str, at: int) -> str:
+        decl = None
+        for found in DECL_RE.finditer(body, 0, at):
+            decl = found
+        if decl is None:
+            return goal_at(body, at, 0, [], [], None)
+        binders, conclusion, proof = signature(body, decl.end())
+        if proof is None or proof > at:
+            return goal_at(body, at, at, [], [], None)  # a sorry inside the statement
+        return goal_at(body, at, proof, binders, [], conclusion)
+
+    def tactic(self, tactic: str, state: Any) -> None:
+        if not isinstance(state, int) or not 0 <= state < len(self.proof_goals):
+            self.reply({"message": "Unknown proof state."})
+            return
+        self.sleep_latency("latency_s")
+        rule = self.find_rule(tactic)
+        if rule is not None:
+            if self.fatal(rule):
+                return
+            if "error" in rule:  # a parse error, as unknown_tactic.expected.out
+                self.reply({"message": f"Lean error:\n<input>:1:1: {rule['error']}"})
+                return
+            if "tactic_error" in rule:  # a tactic that throws (app_type_mismatch2, exact?)
+                self.reply({"message": f"Lean error:\n{rule['tactic_error']}"})
+                return
+            if "reply" in rule:
+                obj = dict(rule["reply"])
+                if "proofState" not in obj:
+                    goals = obj.get("goals") or [""]
+                    obj["proofState"] = self.new_proof_state(str(goals[0]))
+                self.reply(obj)
+                return
+        # The state's goal: [case line], hypothesis lines, `⊢ target` (target lines indented).
+        lines = self.proof_goals[state].split("\n")
+        turnstile = max((i for i, line in enumerate(lines) if line.startswith("⊢")), default=None)
+        case = lines[:1] if lines and lines[0].startswith("case ") else []
+        hyps = lines[len(case) : turnstile] if turnstile is not None else []
+        target = "\n".join(lines[turnstile:])[2:] if turnstile is not None else None
+        sorries: list[dict[str, Any]] = []
+        closes_main = False
+        for found in re.finditer(r"\bsorry\b", tactic):
+            goal = self.scripted_goal(tactic, found.start())
+            inside = [
+                h for h in haves(tactic, 0, found.start()) if h.proof <= found.start() < h.end
+            ]
+            closes_main = closes_main or not inside
+            if goal is None:
+                goal = goal_at(tactic, found.start(), 0, [], hyps, target)
+            sorries.append({"proofState": self.new_proof_state(goal), "goal": goal})
+        if rule is not None and "goals" in rule:
+            goals = [str(g) for g in rule["goals"]]
+        else:
+            # A tactic made of `have`s only leaves the goal open with them added (have_by_sorry,
+            # app_type_mismatch2); any other tactic closes it (the double cannot know better).
+            heads = [line for line in tactic.split("\n") if line.strip() and line[0] != " "]
+            added = [h for h in haves(tactic, 0, len(tactic)) if line_indent(tactic, h.start) == 0]
+            only_haves = bool(heads) and all(HAVE_RE.match(line) for line in heads)
+            goals = []
+            if only_haves and added and not closes_main and turnstile is not None:
+                new = hypothesis_lines([(h.name, h.type) for h in added])
+                goals = ["\n".join([*case, *hyps, *new, *lines[turnstile:]])]
+        messages = [
+            {
+                "severity": severity,
+                "pos": {"line": 0, "column": 0},
+                "endPos": {"line": 0, "column": 0},
+                "data": rule[severity],
+            }
+            for severity in ("warning", "info")
+            if rule is not None and severity in rule
+        ]
+        status = rule.get("proof_status") if rule is not None else None
+        if status is None:
+            status = (
+                "Incomplete: open goals remain"
+                if goals
+                else "Incomplete: contains sorry"
+                if sorries
+                else "Completed"
+            )
+        obj: dict[str, Any] = {"sorries": sorries} if sorries else {}
+        obj["proofStatus"] = status
+        obj["proofState"] = self.new_proof_state(goals[0] if goals else "")
+        if messages:
+            obj["messages"] = messages
+        obj["goals"] = goals
+        self.reply(obj)
+
+    def fatal(self, rule: dict[str, Any]) -> bool:
+        """The rule's infrastructure behaviour (hang, crash, exit, repl_error, raw), if any."""
+        if rule.get("hang"):
+            while True:
+                time.sleep(3600)
+        if rule.get("crash"):
+            sys.stdout.write('{"messages":\n [{"severity": "error",\n   "pos": {"li')
+            sys.stdout.flush()
+            os._exit(1)
+        if "exit" in rule:
+            sys.stdout.flush()
+            os._exit(int(rule["exit"]))
+        if "repl_error" in rule:
+            self.reply({"message": rule["repl_error"]})
+            return True
+        if "raw" in rule:
+            self.write(str(rule["raw"]))
+            return True
+        return False
 
     def command(self, cmd: str, env: Any) -> None:
         if env is not None and (not isinstance(env, int) or not 0 <= env < len(self.envs)):
@@ -399,23 +709,8 @@ class FakeRepl:
             self.forged(cmd, base)
             return
         rule = self.find_rule(cmd, base["texts"])
-        if rule is not None:
-            if rule.get("hang"):
-                while True:
-                    time.sleep(3600)
-            if rule.get("crash"):
-                sys.stdout.write('{"messages":\n [{"severity": "error",\n   "pos": {"li')
-                sys.stdout.flush()
-                os._exit(1)
-            if "exit" in rule:
-                sys.stdout.flush()
-                os._exit(int(rule["exit"]))
-            if "repl_error" in rule:
-                self.reply({"message": rule["repl_error"]})
-                return
-            if "raw" in rule:
-                self.write(str(rule["raw"]))
-                return
+        if rule is not None and self.fatal(rule):
+            return
 
         messages: list[dict[str, Any]] = []
         sorries: list[dict[str, Any]] = []
@@ -435,11 +730,12 @@ class FakeRepl:
                     messages.append(message(severity, rule[severity], cmd, at))
             if rule.get("sorry"):
                 line, column = position(cmd, at)
+                goal = rule.get("goal", "⊢ False")
                 sorries.append(
                     {
-                        "proofState": len(sorries),
+                        "proofState": self.new_proof_state(goal),
                         "pos": {"line": line, "column": column},
-                        "goal": rule.get("goal", "⊢ False"),
+                        "goal": goal,
                         "endPos": {"line": line, "column": column + len(at)},
                     }
                 )
@@ -490,11 +786,14 @@ class FakeRepl:
                 before = body[: found.start()]
                 line = before.count("\n") + 1
                 column = len(before) - (before.rfind("\n") + 1)
+                goal = self.scripted_goal(body, found.start()) or self.command_goal(
+                    body, found.start()
+                )
                 sorries.append(
                     {
-                        "proofState": len(sorries),
+                        "proofState": self.new_proof_state(goal),
                         "pos": {"line": line, "column": column},
-                        "goal": "⊢ False",
+                        "goal": goal,
                         "endPos": {"line": line, "column": column + 5},
                     }
                 )
