@@ -463,7 +463,10 @@ class RunRecord:
         if self._file is None:
             self.open()
         # vars(), not to_json(): asdict() deep-copies every message only for json to read it
-        line = self._scrub(_LINE_ENCODER.encode(vars(attempt))) + "\n"
+        data = vars(attempt)
+        if attempt.stage != "whole":  # a decomposition's ids, as to_json() writes them
+            data = {**data, "id": attempt.node, "parent": attempt.parent}
+        line = self._scrub(_LINE_ENCODER.encode(data)) + "\n"
         self._file.write(line)
         self._file.flush()
         if self._fsync:
