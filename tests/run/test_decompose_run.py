@@ -278,3 +278,95 @@ def test_a_sketch_whose_declarations_change_the_statement_is_caught(tmp_path):
     assert (composed["verdict"], composed["rule"]) == ("rejected", "statement_changed")
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["proved"] == 0
+
+
+class SmokeSketches:
+    """The decomposer sketches every smoke problem with two holes; the prover proves every
+    hole but the second hole of the last problem (Lean refuses its proof every time)."""
+
+    def __init__(self, problems: list) -> None:
+        self.problems = problems
+
+    def __call__(self, request: dict[str, Any]) -> Reply:
+        text = request["messages"][0]["content"]
+        if "Decompose the proof" in text:
+            p = next(p for p in self.problems if f"theorem {p.decl_name} " in text)
+            goal = p.statement.rsplit(" : ", 1)[1].removesuffix(":=").strip()
+            sketch = (
+                f"{p.statement} by\n  have h1 : True := by sorry\n"
+                f"  have h2 : {goal} := by\n    sorry\n  exact h2\n"
+            )
+            return Reply(sketch_answer(sketch))
+        name, hole = lemma_of(request)
+        last = self.problems[-1].decl_name
+        proof = f"by\n  exact {MARKER}" if name == f"{last}_subgoal_2" else "by\n  trivial"
+        return Reply(lemma_answer(request, proof))
+
+
+def test_smoke_suite_decomposed_and_compared_with_whole_proofs_at_equal_budget(
+    tmp_path, problems, capsys
+):
+    from tests.run.helpers import ScriptedProver
+
+    whole, decomposed = tmp_path / "whole", tmp_path / "decompose"
+    limit = ["--limit", str(len(problems))]
+    with ChatServer(ScriptedProver(problems)) as server:
+        (tmp_path / "w").mkdir()
+        config, _ = write_setup(tmp_path / "w", server.url)
+        assert main(["run", str(config), "--out", str(whole), "--no-progress", *limit]) == 0
+    with ChatServer(SmokeSketches(problems)) as server:
+        (tmp_path / "d").mkdir()
+        config, _ = write_setup(tmp_path / "d", server.url, samples=2)
+        args = ["run", str(config), "--out", str(decomposed), "--no-progress", *limit]
+        args += ["--set", "search.strategy=decompose", "--set", "search.subgoal_samples=1"]
+        assert main(args) == 0
+
+    lines = by_stage(read_lines(decomposed))
+    proved = {x["problem"] for x in lines["compose"] if x["verdict"] == "proved"}
+    assert proved == {p.name for p in problems[:-1]}  # the last one's hole is never proved
+    assert {x["problem"] for x in lines["sketch"]} == {p.name for p in problems}
+    summary = json.loads((decomposed / "summary.json").read_text())
+    assert (summary["strategy"], summary["proved"]) == ("decompose", len(problems) - 1)
+    assert summary["decomposer_calls"] == len(lines["sketch"]) == 2 * len(problems)
+    assert summary["prover_calls"] == len(lines["subgoal"])
+
+    capsys.readouterr()
+    assert main(["report", str(whole), str(decomposed)]) == 0
+    table = capsys.readouterr().out
+    assert "decompose" in table and "whole" in table
+    assert "Solved within a budget" in table or "budget" in table.lower()
+    page = tmp_path / "compare.html"
+    assert main(["report", str(whole), str(decomposed), "--out", str(page)]) == 0
+    html = page.read_text()
+    assert html.count("<svg") >= 2 and str(decomposed.name) in html
+
+
+def test_a_goal_with_inaccessible_names_reaches_the_prover_as_a_lemma_and_comes_back(tmp_path):
+    # Lean prints `intro`'s anonymous hypothesis as `n✝`, a coercion as `↑`, an instance as
+    # `inst✝`: the lemma names them, and the proof in place names them back with rename_i.
+    goal = "n : Nat\ninst✝ : Inhabited Nat\nn✝ : Nat\n⊢ ↑n✝ + n = n + n✝"
+    sketch = (
+        f"{STATEMENT} by\n  have h : ∀ m : Nat, m + n = n + m := by\n    intro\n    sorry\n  simp\n"
+    )
+    seen: list[str] = []
+
+    def proof(hole: int, rnd: int) -> str:
+        return "by\n  exact Nat.add_comm n_1 n"
+
+    with ChatServer(Scripted([sketch], proof)) as server:
+        config = setup(tmp_path, server.url)
+        script = tmp_path / "rules" / "repl-rules.json"
+        data = json.loads(script.read_text())
+        data["sorry_goals"] = [{"after": "intro", "goal": goal}]
+        script.write_text(json.dumps(data))
+        assert run(config, tmp_path / "run") == 0
+        seen = [r["messages"][0]["content"] for r in server.requests]
+    lemma = next(p for p in seen if "_subgoal_1" in p)
+    assert "[inst_1 : Inhabited Nat]" in lemma and "(n_1 : Nat)" in lemma
+    assert "↑n_1 + n = n + n_1 :=" in lemma and "✝" not in lemma
+    lines = by_stage(read_lines(tmp_path / "run"))
+    (hole,) = lines["subgoal"]
+    assert hole["verdict"] == "proved"
+    assert "(rename_i inst_1 n_1\n" in hole["proof"]
+    (composed,) = lines["compose"]
+    assert composed["verdict"] == "proved" and "rename_i inst_1 n_1" in composed["proof"]
