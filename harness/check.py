@@ -169,15 +169,16 @@ def suite_items(path: str, spec: str, config: Config, from_dir: str | None) -> l
     return items
 
 
-def proved_items(record: RunRecord, suite: Suite) -> list[tuple[tuple[str, int, int], CheckItem]]:
-    """(key, item) for each effective round of a run marked `proved`: its answer extracted
-    again, or, with no answer recorded, the proof taken from the checked file."""
+def proved_items(record: RunRecord, suite: Suite) -> list[tuple[tuple[Any, ...], CheckItem]]:
+    """(key, item) for each effective round of a run marked `proved` that proves its problem
+    (a whole proof or a decomposition's composed proof; a proved hole proves nothing): its
+    answer extracted again, or, with no answer recorded, the proof taken from the checked file."""
     from harness.soundness.splice import split_lean_file
 
     problems = {p.name: p for p in suite.problems}
     out = []
     for attempt in record.iter_effective():
-        if attempt.verdict is not VerdictKind.PROVED:
+        if attempt.verdict is not VerdictKind.PROVED or not attempt.decides:
             continue
         problem = problems.get(attempt.problem)
         if problem is None:

@@ -370,3 +370,14 @@ def test_a_goal_with_inaccessible_names_reaches_the_prover_as_a_lemma_and_comes_
     assert "(rename_i inst_1 n_1\n" in hole["proof"]
     (composed,) = lines["compose"]
     assert composed["verdict"] == "proved" and "rename_i inst_1 n_1" in composed["proof"]
+
+
+def test_recheck_of_a_decomposition_rechecks_the_composed_proofs_only(tmp_path, capsys):
+    with ChatServer(Scripted([THREE_HAVES])) as server:
+        config = setup(tmp_path, server.url)
+        assert run(config, tmp_path / "run") == 0
+    capsys.readouterr()
+    assert main(["recheck", str(tmp_path / "run"), "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    # the three proved holes are not proofs of the problem: only the composed proof is rechecked
+    assert "rechecked 1 proved attempts: 1 still pass, 0 no longer pass" in out
