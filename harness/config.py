@@ -131,6 +131,9 @@ class DecomposerConfig:
     max_tokens: int | None = None
     temperature: float | None = None
     prompt: str = "decompose-v2"  # a built-in template name, or a path to a template file
+    # USD per million tokens, for cost (null: the prover's prices)
+    price_prompt_per_mtok: float | None = None
+    price_completion_per_mtok: float | None = None
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,14 @@ def decomposer_config(config: Config) -> ProverConfig:
         api_key_env=d.api_key_env or p.api_key_env,
         max_tokens=d.max_tokens or p.max_tokens,
         temperature=p.temperature if d.temperature is None else d.temperature,
+        price_prompt_per_mtok=(
+            p.price_prompt_per_mtok if d.price_prompt_per_mtok is None else d.price_prompt_per_mtok
+        ),
+        price_completion_per_mtok=(
+            p.price_completion_per_mtok
+            if d.price_completion_per_mtok is None
+            else d.price_completion_per_mtok
+        ),
     )
 
 

@@ -82,9 +82,16 @@ def test_decomposer_settings_default_to_the_provers():
     config = load_config(None, {"prover": {"model": "m", "temperature": 0.6}})
     d = decomposer_config(config)
     assert (d.model, d.temperature, d.base_url) == ("m", 0.6, config.prover.base_url)
-    config = load_config(None, {"decomposer": {"model": "v3", "temperature": 0.0}})
+    config = load_config(
+        None,
+        {
+            "prover": {"price_prompt_per_mtok": 1.0, "price_completion_per_mtok": 2.0},
+            "decomposer": {"model": "v3", "temperature": 0.0, "price_completion_per_mtok": 1.1},
+        },
+    )
     d = decomposer_config(config)
     assert (d.model, d.temperature) == ("v3", 0.0)
+    assert (d.price_prompt_per_mtok, d.price_completion_per_mtok) == (1.0, 1.1)
 
 
 def test_an_unknown_strategy_is_a_config_error():
