@@ -241,6 +241,7 @@ class Decomposition:
         self.budget = Budget()
         self.progress: Any = None
         self.dry = False  # finding out what is left: nothing is asked or checked
+        self.left: list[Problem] | None = None  # the problems with work left (pending())
         self.sketcher_config = dataclasses.replace(config, prover=decomposer_config(config))
         self.stopped: str | None = None
         self.fatal: BaseException | None = None
@@ -287,10 +288,10 @@ class Decomposition:
             started = time.monotonic()
             try:
                 answer = await client.complete(messages)
-            except ProverError as exc:  # e.g. 401: no retry fixes it
+            except ProverError as exc:  # e.g. 401: no retry fixes it; run() raises it
                 if self.fatal is None:
                     self.fatal = exc
-                    self.stop(one_line(exc))
+                    self.stopped = self.stopped or one_line(exc)
                 raise _Stopped from exc
             s.prover_s += time.monotonic() - started
             self.budget.spend(
@@ -376,11 +377,11 @@ class Decomposition:
         alone (nothing is asked or checked to find out)."""
         self.dry = True
         try:
-            left = [p for p in self.problems if not await self._problem(p)]
+            self.left = [p for p in self.problems if not await self._problem(p)]
         finally:
             self.dry = False
         proved = sum(1 for p in self.problems if self.problem_finished(self._lines(p)))
-        return left, proved
+        return self.left, proved
 
     async def run(
         self, prover: Any, decomposer: Any, checker: Any, budget: Budget, progress: Any
@@ -388,10 +389,12 @@ class Decomposition:
         """Run every problem's trees (or until stopped) with these clients and checker."""
         self.prover, self.decomposer, self.checker = prover, decomposer, checker
         self.budget, self.progress = budget, progress
+        if self.left is None:
+            await self.pending()
         gate = asyncio.Semaphore(self.cap)
         tasks: set[asyncio.Task[Any]] = set()
         try:
-            for problem in self.problems:
+            for problem in self.left or ():
                 await gate.acquire()
                 if self.stopped or self.fatal:
                     gate.release()
