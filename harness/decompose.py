@@ -44,12 +44,12 @@ from harness.config import Config, ProverConfig
 from harness.engine import one_line
 from harness.errors import ProverError
 from harness.extract import extract_proof
-from harness.lean_text import is_inaccessible, parse_goal
+from harness.lean_text import declarations, is_inaccessible, parse_goal
 from harness.plan import Budget, price
 from harness.record import RunRecord
 from harness.soundness.splice import fill_hole, proof_lines
 from harness.soundness.verify import check_sketch, verify, verify_hole
-from harness.types import Attempt, Candidate, Hole, NoProof, Problem, Verdict, VerdictKind
+from harness.types import Answer, Attempt, Candidate, Hole, NoProof, Problem, Verdict, VerdictKind
 
 __all__ = [
     "Decomposition",
@@ -116,9 +116,12 @@ def _renamer(fresh: dict[str, str]) -> Callable[[str], str]:
     return lambda text: pattern.sub(lambda m: fresh[m.group()], text).replace("\n", "\n    ")
 
 
-def subgoal_problem(problem: Problem, index: int, goal: str) -> Subgoal:
-    """The lemma for hole `index` of a sketch of `problem`: its goal's hypotheses as binders
-    and its target as the conclusion. The statement is only shown to the prover (its proof is
+def subgoal_problem(
+    problem: Problem, index: int, goal: str, sketch: Candidate | None = None
+) -> Subgoal:
+    """The lemma for hole `index` of `sketch` (a sketch of `problem`): its goal's hypotheses as
+    binders and its target as the conclusion, after the suite's context and the sketch's own
+    declarations (which the goal may mention). The statement is only shown to the prover (its proof is
     checked in place), so a goal Lean prints in a form that would not re-elaborate (`↑n`, an
     instance) costs at most that proof, never soundness."""
     name = f"{problem.decl_name.rsplit('.', 1)[-1]}_subgoal_{index + 1}"
@@ -127,7 +130,7 @@ def subgoal_problem(problem: Problem, index: int, goal: str) -> Subgoal:
     except ValueError:
         target = goal.rsplit("⊢", 1)[-1].strip() or "False"
         statement = f"theorem {name} : {target} :="
-        return Subgoal(_lemma(problem, name, statement), ())
+        return Subgoal(_lemma(problem, name, statement, sketch), ())
     used = {n for h in parsed.hypotheses for n in h.names}
     fresh: dict[str, str] = {}
     for hyp in parsed.hypotheses:
@@ -147,16 +150,17 @@ def subgoal_problem(problem: Problem, index: int, goal: str) -> Subgoal:
             binders.append(f"({' '.join(names)} : {kind})")
     head = f"theorem {name}" + "".join(f"\n    {b}" for b in binders)
     statement = f"{head} :\n    {renamed(parsed.target)} :="
-    return Subgoal(_lemma(problem, name, statement), tuple(fresh.values()))
+    return Subgoal(_lemma(problem, name, statement, sketch), tuple(fresh.values()))
 
 
-def _lemma(problem: Problem, name: str, statement: str) -> Problem:
+def _lemma(problem: Problem, name: str, statement: str, sketch: Candidate | None) -> Problem:
+    context = _join(problem.context, sketch.aux) if sketch is not None else problem.context
     return Problem(
         name=f"{problem.name}/{name}",
         header=problem.header,
         statement=statement,
         split=problem.split,
-        context=problem.context,
+        context=context,
         theorem_name=name,
     )
 
@@ -173,34 +177,59 @@ def _join(*parts: str) -> str:
     return "".join(kept)
 
 
+def _declared(text: str) -> set[str]:
+    return {d.name for d in declarations(text) if d.name}
+
+
+def _new_declarations(aux: str, taken: set[str]) -> str:
+    """`aux` without the declarations of a name already `taken` (the suite's context, the
+    sketch's, an earlier hole's): a hole's proof cannot redefine what the sketch stands on
+    (the answer of an answer-hole problem included), and helpers two holes share are kept
+    once. Commands that declare nothing stay."""
+    kept = [aux[d.start : d.end] for d in declarations(aux) if not (d.name and d.name in taken)]
+    taken |= _declared(aux)
+    return "".join(kept)
+
+
 def compose(
-    sketch: Candidate, holes: Iterable[Hole], fills: dict[int, tuple[Candidate, Subgoal]]
+    sketch: Candidate,
+    holes: Iterable[Hole],
+    fills: dict[int, tuple[Candidate, Subgoal]],
+    context: str = "",
 ) -> Candidate:
-    """The sketch with every hole replaced by its proof (the holes' own auxiliary declarations
-    and preambles added before the sketch's proof)."""
-    proof = sketch.proof
-    ordered = sorted(enumerate(holes), key=lambda ih: ih[1].start, reverse=True)
-    for i, hole in ordered:  # from the end, so earlier offsets stay valid
+    """The sketch with every hole replaced by its proof, and the holes' own auxiliary
+    declarations and preambles added before the sketch's proof (see `_new_declarations`;
+    `context` is the suite's)."""
+    proof, shift = sketch.proof, 0
+    # from the first hole on: a multi-line proof moves what follows it on its line, and the
+    # next hole's column is counted on the text as it then is
+    for i, hole in sorted(enumerate(holes), key=lambda ih: ih[1].start):
         own, subgoal = fills[i]
-        proof = fill_hole(proof, hole.start, hole.end, _fill_lines(own, subgoal))[0]
+        proof, start, end = fill_hole(
+            proof, hole.start + shift, hole.end + shift, _fill_lines(own, subgoal)
+        )
+        shift += (end - start) - (hole.end - hole.start)
+    taken = _declared(context) | _declared(sketch.aux)
     owns = [fills[i][0] for i in sorted(fills)]
     return dataclasses.replace(
         sketch,
         proof=proof,
-        aux=_join(sketch.aux, *(o.aux for o in owns)),
+        aux=_join(sketch.aux, *(_new_declarations(o.aux, taken) for o in owns)),
         preamble=_join(sketch.preamble, *(o.preamble for o in owns)),
     )
 
 
 def fill_one(
-    sketch: Candidate, hole: Hole, own: Candidate, subgoal: Subgoal
+    sketch: Candidate, hole: Hole, own: Candidate, subgoal: Subgoal, context: str = ""
 ) -> tuple[Candidate, tuple[int, int]]:
-    """The sketch with one hole filled, and where the fill lies in its proof."""
+    """The sketch with one hole filled (as `compose` would fill it), and where the fill lies
+    in its proof."""
     proof, start, end = fill_hole(sketch.proof, hole.start, hole.end, _fill_lines(own, subgoal))
+    taken = _declared(context) | _declared(sketch.aux)
     candidate = dataclasses.replace(
         sketch,
         proof=proof,
-        aux=_join(sketch.aux, own.aux),
+        aux=_join(sketch.aux, _new_declarations(own.aux, taken)),
         preamble=_join(sketch.preamble, own.preamble),
     )
     return candidate, (start, end)
@@ -281,27 +310,34 @@ class Decomposition:
         rounds: int,
         tree: dict[str, Any],
     ) -> Attempt:
-        """Ask, check and record one round (infrastructure failures retried here)."""
+        """Ask, check and record one round (infrastructure failures retried here). A round
+        that comes with its answer (`s.answer`, recorded before its check failed) is only
+        checked again: the answer was paid for once."""
         while True:
-            self._may_ask()
-            messages = conversation(s, config, template)
-            started = time.monotonic()
-            try:
-                answer = await client.complete(messages)
-            except ProverError as exc:  # e.g. 401: no retry fixes it; run() raises it
-                if self.fatal is None:
-                    self.fatal = exc
-                    self.stopped = self.stopped or one_line(exc)
-                raise _Stopped from exc
-            s.prover_s += time.monotonic() - started
-            self.budget.spend(
-                answer.prompt_tokens + answer.completion_tokens, price(answer, config.prover)
-            )
-            s.answer = answer
+            if s.answer is None:
+                self._may_ask()
+                messages = conversation(s, config, template)
+                started = time.monotonic()
+                try:
+                    answer = await client.complete(messages)
+                except ProverError as exc:  # e.g. 401: no retry fixes it; run() raises it
+                    if self.fatal is None:
+                        self.fatal = exc
+                        self.stopped = self.stopped or one_line(exc)
+                    raise _Stopped from exc
+                s.prover_s += time.monotonic() - started
+                self.budget.spend(
+                    answer.prompt_tokens + answer.completion_tokens, price(answer, config.prover)
+                )
+                s.answer = answer
+            elif self.dry:
+                raise _Stopped
+            answer = s.answer
             found = read_answer(answer, s.problem)
             if isinstance(found, Verdict):
                 if found.kind.is_infrastructure and s.retries < self.search.infra_retries:
                     s.retries += 1
+                    s.answer = None
                     continue
                 return self._record(s, found, config, rounds, tree)
             s.candidate = found
@@ -333,7 +369,7 @@ class Decomposition:
                 "start": h.start,
                 "end": h.end,
                 "goal": h.goal,
-                "lemma": subgoal_problem(s.problem, i, h.goal).problem.statement,
+                "lemma": subgoal_problem(s.problem, i, h.goal, s.candidate).problem.statement,
             }
             for i, h in enumerate(verdict.holes)
         ]
@@ -362,7 +398,11 @@ class Decomposition:
         for rnd in range(rounds):
             line = recorded.get(rnd)
             if line is None or line.verdict.is_infrastructure:
-                line = await ask(start(rnd, history))
+                run = start(rnd, history)
+                if line is not None and line.verdict is VerdictKind.CHECKER_ERROR and line.answer:
+                    run.answer = _answer_of(line)  # Lean failed, not the model: check again
+                    run.prover_s = line.prover_s
+                line = await ask(run)
             if line.verdict.is_infrastructure:
                 return None
             if done(line) or line.ends_sample or rnd + 1 == rounds:
@@ -475,7 +515,7 @@ class Decomposition:
         if isinstance(candidate, NoProof):  # it was extracted once; a changed extractor
             return False
         holes = holes_of(sketch)
-        subgoals = [subgoal_problem(problem, i, h.goal) for i, h in enumerate(holes)]
+        subgoals = [subgoal_problem(problem, i, h.goal, candidate) for i, h in enumerate(holes)]
         mine = [a for a in lines if a.sketch == sketch.round]
         composed = next((a for a in mine if a.stage == COMPOSE), None)
         if composed is not None and not composed.verdict.is_infrastructure:
@@ -493,7 +533,7 @@ class Decomposition:
         if failed.is_set() or any(r is None for r in results):
             return False
         fills = {i: (own, subgoals[i]) for i, own in enumerate(results) if own is not None}
-        composed_candidate = compose(candidate, holes, fills)
+        composed_candidate = compose(candidate, holes, fills, problem.context)
         return await self._compose(problem, sample, sketch.round, composed_candidate)
 
     def _exhausted(self, lines: list[Attempt], index: int) -> bool:
@@ -541,7 +581,7 @@ class Decomposition:
         async def judge(own: Candidate | NoProof, checker: Any) -> Verdict:
             if isinstance(own, NoProof):
                 return Verdict(VerdictKind.NO_PROOF, detail=own.reason)
-            filled, span = fill_one(sketch, hole, own, subgoal)
+            filled, span = fill_one(sketch, hole, own, subgoal, problem.context)
             return await verify_hole(problem, filled, span, len(holes), own, checker, self.config)
 
         for subsample in range(self.search.subgoal_samples):
@@ -602,6 +642,18 @@ class Decomposition:
                 continue
             line = self._record(s, verdict, self.config, 1, tree, check_s)
             return line.verdict is VerdictKind.PROVED
+
+
+def _answer_of(line: Attempt) -> Answer:
+    """The answer a recorded line holds, as the client gave it."""
+    return Answer(
+        text=line.answer,
+        finish_reason=line.finish_reason,
+        prompt_tokens=line.prompt_tokens,
+        completion_tokens=line.completion_tokens,
+        seconds=line.prover_s,
+        cost=line.cost,
+    )
 
 
 class _HoleStopped(Exception):

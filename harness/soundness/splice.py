@@ -464,9 +464,30 @@ def split_lean_file(text: str) -> tuple[str, list[FileTheorem]]:
 # ---------------------------------------------------------------------------------------------
 # Proof sketches: filling a `sorry` hole with a proof (search.strategy: decompose)
 
-# A hole whose previous code token is one of these stands where a term goes; elsewhere (after
-# `by`, `·`, `;`, `=>`, or starting its own line in a tactic block) it is a tactic.
-_TERM_BEFORE = frozenset((":=", "(", "⟨", ",", "exact", "from", "refine", "apply", "use", "↦"))
+# What may come right before a `sorry` that stands where a tactic goes; anywhere else (after
+# `:=`, `exact`, a function, an opening bracket, a comma, `fun x =>`) it is a term.
+_TACTIC_BEFORE = frozenset(("by", "·", ".", ";", "<;>"))
+
+
+def _tactic_position(proof: str, start: int) -> bool:
+    """Whether the `sorry` at `start` is a tactic: after `by`, a bullet, `;` or `<;>`; after a
+    `case`/`next`/alternative `=>` (not a `fun x =>`); or first on its line no deeper than the
+    line before it (the next tactic of a block, not a continued term)."""
+    before = code_tokens(proof[:start])
+    if not before:
+        return True
+    last = before[-1]
+    if last.text in _TACTIC_BEFORE:
+        return True
+    line_start = proof.rfind("\n", 0, start) + 1
+    if last.text == "=>":
+        on_line = [t.text for t in before if t.start >= proof.rfind("\n", 0, last.start) + 1]
+        return not any(t in ("fun", "λ", "match") for t in on_line)
+    if last.start >= line_start:  # something of its own line comes before it
+        return False
+    previous = proof[proof.rfind("\n", 0, last.start) + 1 : last.end]
+    indent = len(previous) - len(previous.lstrip())
+    return start - line_start <= indent and last.text not in (":=", "(", "⟨", "[", ",", "|")
 
 
 def proof_lines(proof: str) -> list[str]:
@@ -495,9 +516,7 @@ def fill_hole(proof: str, start: int, end: int, lines: list[str]) -> tuple[str, 
     """`proof` with its `sorry` at [start, end) replaced by the tactic `lines` (proof_lines),
     in the form the position needs: `(tactics)` where a tactic goes, `(by tactics)` where a
     term goes. Returns the new proof and where the replacement lies in it."""
-    before = code_tokens(proof[:start])
-    term = bool(before) and before[-1].text in _TERM_BEFORE
-    opener = "(by " if term else "("
+    opener = "(" if _tactic_position(proof, start) else "(by "
     line_start = proof.rfind("\n", 0, start) + 1
     column = start - line_start + len(opener)  # code points, as Lean counts columns
     pad = "\n" + " " * column

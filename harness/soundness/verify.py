@@ -21,6 +21,7 @@ import time
 from harness.checker.protocol import classify
 from harness.config import Config
 from harness.errors import CheckerError, CheckerUnavailable
+from harness.lean_text import code_tokens
 from harness.soundness.audit import (
     FIDELITY_NAME,
     axioms_command,
@@ -319,15 +320,36 @@ def _holes(spliced: Spliced, body: CommandResult) -> tuple[Hole, ...] | str:
         if c == "\n":
             line_starts.append(i + 1)
     proof_at = len(spliced.preamble + spliced.aux + spliced.statement + " ")
-    holes = []
+    code_sorries = {t.start for t in code_tokens(spliced.proof) if t.text == "sorry"}
+    holes: dict[int, Hole] = {}
     for s in body.sorries:
         if s.line is None or s.column is None or not 1 <= s.line <= len(line_starts):
             return "Lean reported a sorry without a position"
         start = line_starts[s.line - 1] + s.column - proof_at
-        if start < 0 or spliced.proof[start : start + 5] != "sorry":
+        if start not in code_sorries:
             return "a sorry outside the proof (in an auxiliary declaration or the statement)"
-        holes.append(Hole(start, start + 5, s.goal))
-    return tuple(sorted(set(holes), key=lambda h: h.start))
+        if start in holes:
+            # `<;> sorry`, `all_goals sorry`: one text for several goals cannot be one lemma
+            return "one sorry stands for several goals (after `<;>` or `all_goals`): give each its own `have`"
+        holes[start] = Hole(start, start + 5, s.goal)
+    return tuple(sorted(holes.values(), key=lambda h: h.start))
+
+
+_OPEN = {"(": ")", "[": "]", "{": "}", "⟨": "⟩", "⦃": "⦄", "@[": "]"}
+
+
+def _closes_outside(proof: str) -> str | None:
+    """The first bracket a hole's proof closes that it did not open (it would end the brackets
+    the proof is put in, and what follows would be the sketch's tactics), or None."""
+    depth = 0
+    for t in code_tokens(proof):
+        if t.text in _OPEN:
+            depth += 1
+        elif t.text in _OPEN.values():
+            depth -= 1
+            if depth < 0:
+                return f"proof {t.line}:{t.col} {t.text}"
+    return None
 
 
 async def check_sketch(
@@ -375,6 +397,9 @@ async def verify_hole(
     if rejection is not None:
         where = f"{rejection.part} {rejection.line}:{rejection.col} {rejection.text}"
         return Verdict(rejection.kind, rule=rejection.rule, where=where)
+    escape = _closes_outside(own.proof)
+    if escape is not None:
+        return Verdict(VerdictKind.REJECTED, rule="hole_escape", where=escape)
     elaborated = await _elaborate_sketch(problem, filled, checker, config)
     if isinstance(elaborated, Verdict):
         return elaborated

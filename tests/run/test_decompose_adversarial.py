@@ -4,8 +4,7 @@ the prover as hostile optimisers, resume after kills and infrastructure failures
 The chat-server double plays both models (told apart by their prompts); the REPL double plays
 Lean. A cheat that "passes" against the double only shows something where the check it beats
 does not depend on Lean (screen, extraction, splicing, hole accounting, the composed text's
-structure); tests whose point needs real Lean say so. Tests marked xfail(strict=True) show
-defects (their reason says which)."""
+structure); tests whose point needs real Lean say so."""
 
 from __future__ import annotations
 
@@ -329,11 +328,6 @@ def test_a_composition_whose_check_crashes_is_checked_again_without_asking_anyon
     assert summary_of(tmp_path / "run")["proved"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a round whose check ended checker_error is asked again on resume (its recorded "
-    "answer is bought twice) and the superseded line's tokens vanish from summary.json",
-)
 def test_a_hole_round_whose_check_crashed_is_rechecked_not_asked_again(tmp_path):
     tree = one_problem()
     hole1_r0 = ("subgoal", "smoke_add_zero", 1, 0)
@@ -353,9 +347,11 @@ def test_a_hole_round_whose_check_crashed_is_rechecked_not_asked_again(tmp_path)
         set_script(config, rules=[{"match": MARKER, "error": "unknown identifier"}])
         assert run(config, tmp_path / "run") == 0
     every = read_lines(tmp_path / "run")
-    bought = sum(x["prompt_tokens"] + x["completion_tokens"] for x in every)
-    s = summary_of(tmp_path / "run")
-    assert (tree.asked[hole1_r0], s["prompt_tokens"] + s["completion_tokens"]) == (1, bought)
+    crashed = next(x for x in every if x["verdict"] == "checker_error")
+    rechecked = [x for x in every if x["id"] == crashed["id"]][-1]
+    assert tree.asked[hole1_r0] == 1  # the recorded answer was checked again, not bought again
+    assert crashed["verdict"] == "checker_error" and rechecked["answer"] == crashed["answer"]
+    assert rechecked["prompt_tokens"] == crashed["prompt_tokens"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -595,11 +591,6 @@ def test_a_hole_after_wide_and_astral_characters_is_filled_at_its_code_point_col
 # Defects shown without Lean (the structure of the filled and composed text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compose fills holes from the end with columns of the original line: a second "
-    "multi-line fill on the same line is misaligned after the first (Lean rejects the layout)",
-)
 def test_two_multi_line_hole_proofs_on_one_line_compose_aligned():
     problem = Problem(name="t", header="", statement="theorem t : True ∧ True :=", theorem_name="t")
     sketch = "by\n  exact ⟨by sorry, by sorry⟩"
@@ -627,11 +618,6 @@ TERM_HOLES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a sorry where a term goes but not after `:=`/`exact`/`(`/... (a function argument, "
-    "`fun x =>`, a list, `then`) is filled in tactic form `(tactics)`, which Lean cannot parse",
-)
 @pytest.mark.parametrize("sketch", TERM_HOLES)
 def test_a_hole_in_term_position_is_filled_as_a_term(sketch):
     start = sketch.index("sorry")
@@ -639,11 +625,6 @@ def test_a_hole_in_term_position_is_filled_as_a_term(sketch):
     assert text[a:].startswith("(by ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compose appends every hole proof's aux as it is: two proofs with a helper of the "
-    "same name compose into a duplicate declaration, though each hole passed alone",
-)
 def test_hole_proofs_with_same_named_helpers_compose_into_a_valid_file():
     from harness.lean_text import declarations
 
@@ -660,11 +641,6 @@ def test_hole_proofs_with_same_named_helpers_compose_into_a_valid_file():
     assert len(names) == len(set(names)), names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a hole prover's own `abbrev` for the answer hole replaces the sketch's answer "
-    "(the last one wins in compose), and the lemma it was shown had the answer as `sorry`",
-)
 def test_a_hole_proof_cannot_change_the_sketchs_answer():
     problem = Problem(
         name="ans",
@@ -685,11 +661,6 @@ def test_a_hole_proof_cannot_change_the_sketchs_answer():
     assert (splice(problem, filled).fill, splice(problem, composed).fill) == ("5", "5")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a hole proof may close the parentheses it is put in and add tactics to the "
-    "enclosing block (`...); tac; (...`); verify_hole marks it proved",
-)
 def test_a_hole_proof_that_escapes_its_parentheses_is_refused(tmp_path):
     sketch = "by\n  have h1 : n + 0 = n := sorry\n  have h2 : n = n := by sorry\n  exact h1"
     own = Candidate(proof="by simp); have escaped : n = n := rfl; (skip")
@@ -719,11 +690,6 @@ def duplicate_sorry_reply(line: int, column: int, goals: list[str]) -> dict:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a sorry Lean elaborates once per goal (`<;> sorry`, `all_goals sorry`) becomes "
-    "several holes at one offset; no proof can fill one of them alone, so the sketch is dead",
-)
 def test_a_sorry_elaborated_for_two_goals_is_not_two_holes_at_one_place(tmp_path):
     problem = smoke()
     proof = "by\n  constructor <;> sorry"
@@ -735,16 +701,11 @@ def test_a_sorry_elaborated_for_two_goals_is_not_two_holes_at_one_place(tmp_path
         return await check_sketch(problem, Candidate(proof=proof), pool, config)
 
     verdict, _ = on_double(tmp_path, work, script)
-    assert verdict.rule == "sketch"
-    starts = [h.start for h in verdict.holes]
-    assert len(starts) == len(set(starts)), starts
+    # one text for two goals cannot be one lemma: the sketch goes back to the decomposer
+    assert (verdict.kind, verdict.rule) == (VerdictKind.REJECTED, "sketch_hole")
+    assert "several goals" in verdict.where
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hole positions are checked only for the text `sorry`, not for a code `sorry` "
-    "token: a position Lean reports inside a comment or string is taken as a hole",
-)
 @pytest.mark.parametrize(
     "proof",
     [
@@ -759,8 +720,9 @@ def test_a_sorry_in_a_comment_or_string_is_not_a_hole(tmp_path, proof):
         return await check_sketch(problem, Candidate(proof=proof), pool, config)
 
     verdict, _ = on_double(tmp_path, work)
-    assert verdict.rule == "sketch"
-    assert len(verdict.holes) == 1
+    # the double reports a sorry there (real Lean never does): not a hole, and the sketch is
+    # refused rather than guessed at
+    assert (verdict.kind, verdict.rule) == (VerdictKind.REJECTED, "sketch_hole")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -858,11 +820,6 @@ def test_a_sketch_without_holes_is_composed_as_it_is_and_decides(tmp_path):
     assert summary_of(tmp_path / "run")["proved"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the lemma shown to the prover omits the sketch's own declarations: a goal about "
-    "the sketch's `def` reaches the prover without the definition",
-)
 def test_the_prover_sees_the_sketchs_definitions_its_goal_mentions(tmp_path):
     sketch = "by\n  have h : twice n = n + n := by sorry\n  simp"
     tree = Tree(STATEMENTS, {"smoke_add_zero": [sketch]}, scenario_proofs)

@@ -49,7 +49,7 @@ def lemma_of(request: dict[str, Any]) -> tuple[str, int]:
 def lemma_answer(request: dict[str, Any], proof: str) -> str:
     """The prover's answer: the lemma restated as it was shown, and `proof`."""
     text = request["messages"][0]["content"]
-    statement = re.search(r"```lean4\n(.*?:=)", text, re.S).group(1)
+    statement = re.search(r"(theorem \w+_subgoal_\d+.*?:=)", text, re.S).group(1)
     return f"```lean4\n{statement} {proof}\n```"
 
 
