@@ -41,6 +41,7 @@ from harness.types import (
 
 __all__ = [
     "SampleRun",
+    "answer_of",
     "verdict_of",
     "conversation",
     "read_answer",
@@ -92,6 +93,19 @@ class SampleRun:
         self.candidate = None
         self.prover_s = 0.0
         self.queue_s = 0.0
+
+
+def answer_of(attempt: Attempt) -> Answer:
+    """The answer a recorded round holds, as the client gave it (for a round whose check
+    failed: its answer is checked again, not bought again)."""
+    return Answer(
+        text=attempt.answer,
+        finish_reason=attempt.finish_reason,
+        prompt_tokens=attempt.prompt_tokens,
+        completion_tokens=attempt.completion_tokens,
+        seconds=attempt.prover_s,
+        cost=attempt.cost,
+    )
 
 
 def verdict_of(attempt: Attempt) -> Verdict:

@@ -39,7 +39,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.attempt import SampleRun, check, conversation, make_attempt, read_answer
+from harness.attempt import (
+    SampleRun,
+    answer_of,
+    check,
+    conversation,
+    make_attempt,
+    read_answer,
+)
 from harness.config import Config, ProverConfig
 from harness.engine import one_line
 from harness.errors import ProverError
@@ -49,7 +56,7 @@ from harness.plan import Budget, price
 from harness.record import RunRecord
 from harness.soundness.splice import fill_hole, proof_lines
 from harness.soundness.verify import check_sketch, verify, verify_hole
-from harness.types import Answer, Attempt, Candidate, Hole, NoProof, Problem, Verdict, VerdictKind
+from harness.types import Attempt, Candidate, Hole, NoProof, Problem, Verdict, VerdictKind
 
 __all__ = [
     "Decomposition",
@@ -400,7 +407,7 @@ class Decomposition:
             if line is None or line.verdict.is_infrastructure:
                 run = start(rnd, history)
                 if line is not None and line.verdict is VerdictKind.CHECKER_ERROR and line.answer:
-                    run.answer = _answer_of(line)  # Lean failed, not the model: check again
+                    run.answer = answer_of(line)  # Lean failed, not the model: check again
                     run.prover_s = line.prover_s
                 line = await ask(run)
             if line.verdict.is_infrastructure:
@@ -642,18 +649,6 @@ class Decomposition:
                 continue
             line = self._record(s, verdict, self.config, 1, tree, check_s)
             return line.verdict is VerdictKind.PROVED
-
-
-def _answer_of(line: Attempt) -> Answer:
-    """The answer a recorded line holds, as the client gave it."""
-    return Answer(
-        text=line.answer,
-        finish_reason=line.finish_reason,
-        prompt_tokens=line.prompt_tokens,
-        completion_tokens=line.completion_tokens,
-        seconds=line.prover_s,
-        cost=line.cost,
-    )
 
 
 class _HoleStopped(Exception):

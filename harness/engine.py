@@ -26,7 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.attempt import SampleRun, check, conversation, make_attempt, read_answer
+from harness.attempt import (
+    SampleRun,
+    answer_of,
+    check,
+    conversation,
+    make_attempt,
+    read_answer,
+)
 from harness.config import Config
 from harness.errors import ProverError
 from harness.plan import Budget, Plan, SampleWork, price
@@ -94,9 +101,20 @@ class Engine:
     # -- samples in and out ------------------------------------------------------------------
 
     def start_sample(self, problem: Problem, work: SampleWork) -> SampleRun:
-        """A sample ready for its next round, its finished rounds read back from the record."""
+        """A sample ready for its next round, its finished rounds read back from the record
+        (and, for a round whose check failed, its answer: checked again, not asked again)."""
         history = self.record.read_at(work.offsets) if work.offsets else []
-        return SampleRun(problem, work.sample, work.round, history)
+        s = SampleRun(problem, work.sample, work.round, history)
+        if work.recheck is not None:
+            (failed,) = self.record.read_at([work.recheck]) or [None]
+            found = read_answer(answer_of(failed), problem) if failed and failed.answer else None
+            if isinstance(found, Candidate):
+                s.answer, s.candidate, s.prover_s = answer_of(failed), found, failed.prover_s
+        return s
+
+    def enqueue(self, s: SampleRun) -> None:
+        """A started sample to its first step: Lean when it has its answer, else the prover."""
+        (self.check_q if s.candidate is not None else self.prover_q).put_nowait(s)
 
     def finish_sample(self, s: SampleRun) -> None:
         state = self.states[s.problem.name]
@@ -104,7 +122,7 @@ class Engine:
         if state.pending:
             if not state.proved and not self.stopped:
                 # the next sample of this problem takes over the slot
-                self.prover_q.put_nowait(self.start_sample(s.problem, state.pending.popleft()))
+                self.enqueue(self.start_sample(s.problem, state.pending.popleft()))
                 return
             if state.proved:  # stop_on_success: the waiting samples are not needed
                 state.remaining -= len(state.pending)
@@ -182,7 +200,7 @@ class Engine:
                     if self.stopped or self.fatal:
                         self.drop_sample(s)
                         break
-                    self.prover_q.put_nowait(s)
+                    self.enqueue(s)
         finally:
             self.feeding = False
             self.check_done()

@@ -36,6 +36,9 @@ class SampleWork:
     sample: int
     round: int
     offsets: tuple[int, ...] = ()  # record offsets of rounds 0 .. round-1, in order
+    # the round's own line when its check failed (checker_error): its answer is checked again,
+    # not asked for again
+    recheck: int | None = None
 
 
 def sample_work(sample: int, recorded: Mapping[int, IndexEntry], rounds: int) -> SampleWork | None:
@@ -43,8 +46,9 @@ def sample_work(sample: int, recorded: Mapping[int, IndexEntry], rounds: int) ->
     offsets: list[int] = []
     for rnd in range(rounds):
         entry = recorded.get(rnd)
-        if entry is None or entry.verdict.is_infrastructure:
-            return SampleWork(sample, rnd, tuple(offsets))  # not done, or to retry
+        if entry is None or entry.verdict.is_infrastructure:  # not done, or to retry
+            again = entry.offset if entry and entry.verdict is VerdictKind.CHECKER_ERROR else None
+            return SampleWork(sample, rnd, tuple(offsets), again)
         offsets.append(entry.offset)
         if entry.verdict is VerdictKind.PROVED or entry.ends_sample:
             return None

@@ -33,9 +33,13 @@ def test_a_sample_is_finished_by_a_proof_by_its_last_round_or_when_ended_early()
 
 
 def test_an_infrastructure_failure_is_retried_not_repair_material():
-    for infra in (V.PROVER_ERROR, V.CHECKER_ERROR):
-        assert sample_work(0, rounds(infra), 2) == SampleWork(0, 0, ())
-        assert sample_work(0, rounds(V.LEAN_ERROR, infra), 2) == SampleWork(0, 1, (100,))
+    assert sample_work(0, rounds(V.PROVER_ERROR), 2) == SampleWork(0, 0, ())
+    assert sample_work(0, rounds(V.LEAN_ERROR, V.PROVER_ERROR), 2) == SampleWork(0, 1, (100,))
+    # a failed check: the round's answer is recorded, to be checked again, not asked again
+    assert sample_work(0, rounds(V.CHECKER_ERROR), 2) == SampleWork(0, 0, (), recheck=100)
+    assert sample_work(0, rounds(V.LEAN_ERROR, V.CHECKER_ERROR), 2) == SampleWork(
+        0, 1, (100,), recheck=200
+    )
 
 
 def test_a_missing_round_is_where_the_sample_goes_on():
@@ -68,7 +72,7 @@ def test_the_plan_groups_the_index_by_problem():
     }
     plan = Plan(last, samples=2, rounds=2)
     assert plan.work("p") == [SampleWork(1, 0)]
-    assert plan.work("q") == [SampleWork(0, 0), SampleWork(1, 0)]
+    assert plan.work("q") == [SampleWork(0, 0), SampleWork(1, 0, recheck=20)]
     assert plan.work("new") == [SampleWork(0, 0), SampleWork(1, 0)]
     assert plan.proved("p") and not plan.proved("q") and not plan.proved("new")
     assert Plan(last, samples=2, rounds=2, stop_on_success=True).work("p") == []

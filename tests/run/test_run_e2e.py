@@ -338,3 +338,25 @@ def test_a_refused_key_stops_the_run_in_one_line_with_the_record_intact(tmp_path
     assert {k: v["verdict"] for k, v in effective(read_lines(run)).items()} == expected_rounds(
         problems
     )
+
+
+def test_a_round_whose_check_failed_is_checked_again_on_resume_not_asked_again(tmp_path, problems):
+    prover = ScriptedProver(problems)
+    with ChatServer(prover) as server:
+        config, _ = write_setup(tmp_path, server.url, samples=1, infra_retries=0)
+        rules = tmp_path / "rules" / "repl-rules.json"
+        script = json.loads(rules.read_text())
+        lean_dies = {"match": "simp", "crash": True}  # the first problem's proof is `by simp`
+        rules.write_text(json.dumps({**script, "rules": [lean_dies, *script["rules"]]}))
+        harness_run(config, tmp_path / "run")
+        first = [x for x in read_lines(tmp_path / "run") if x["problem"] == problems[0].name]
+        assert [x["verdict"] for x in first] == ["checker_error"]
+        asked = len(server.requests)
+
+        rules.write_text(json.dumps(script))  # Lean works again
+        assert harness_run(config, tmp_path / "run") == 0
+        assert len(server.requests) == asked  # the recorded answer was checked, not bought again
+    again = [x for x in read_lines(tmp_path / "run") if x["problem"] == problems[0].name]
+    assert [x["verdict"] for x in again] == ["checker_error", "proved"]
+    assert again[1]["answer"] == again[0]["answer"]
+    assert again[1]["completion_tokens"] == again[0]["completion_tokens"]
