@@ -4,8 +4,9 @@ A sample is a conversation of up to `rounds` rounds (1 + `search.repair_rounds`)
 effective line of each recorded round (`record.RecordIndex`), a sample is finished when a round
 proved, when a round ended it early (`Attempt.ends_sample`), or when every round is recorded;
 otherwise it continues at its first round that is missing or whose line is an infrastructure
-failure (retried), with the rounds before it as its conversation. With `stop_on_success`, a
-problem with a proved round has nothing left.
+failure (retried: a `prover_error` round is asked again; a `checker_error` round keeps its
+recorded answer and is only checked again), with the rounds before it as its conversation.
+With `stop_on_success`, a problem with a proved round has nothing left.
 
 The budget (`Budget`: `search.max_tokens`, `search.max_cost`, `stop_on_success`) counts what the
 record already holds plus every answer received since. It is checked before each request: once
