@@ -180,8 +180,14 @@ def _run_command(args: argparse.Namespace) -> int:
     state = "" if summary.complete else " (stopped early; run again to continue)"
     if infra:
         state = f" ({infra} rounds ended in infrastructure failures; run again to retry them)"
+    calls = ""
+    if summary.strategy == "decompose":
+        calls = (
+            f" (decompose: {summary.decomposer_calls} decomposer and "
+            f"{summary.prover_calls} prover calls)"
+        )
     print(
-        f"{out}: {summary.proved}/{summary.problems} proved, {summary.attempts} rounds; "
+        f"{out}: {summary.proved}/{summary.problems} proved, {summary.attempts} rounds{calls}; "
         f"{pass_at}{state}"
     )
     return 1 if infra else 0

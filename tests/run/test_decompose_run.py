@@ -104,11 +104,14 @@ def by_stage(lines: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-def test_a_sketch_with_three_haves_is_composed_and_proved(tmp_path):
+def test_a_sketch_with_three_haves_is_composed_and_proved(tmp_path, capsys):
     with ChatServer(Scripted([THREE_HAVES])) as server:
         config = setup(tmp_path, server.url)
         assert run(config, tmp_path / "run") == 0
         prompts = [r["messages"][0]["content"] for r in server.requests]
+    assert "1/1 proved, 5 rounds (decompose: 1 decomposer and 3 prover calls)" in (
+        capsys.readouterr().out
+    )
     lines = by_stage(read_lines(tmp_path / "run"))
     (sketch,) = lines["sketch"]
     assert (sketch["verdict"], sketch["rule"], len(sketch["holes"])) == ("sorry", "sketch", 3)
