@@ -52,8 +52,8 @@ from harness.engine import one_line
 from harness.errors import ProverError
 from harness.extract import extract_proof
 from harness.lean_text import declarations, is_inaccessible, parse_goal
-from harness.plan import Budget, price
-from harness.record import RunRecord
+from harness.plan import Budget, price, sample_work
+from harness.record import IndexEntry, RunRecord
 from harness.soundness.splice import fill_hole, proof_lines
 from harness.soundness.verify import check_sketch, verify, verify_hole
 from harness.types import Attempt, Candidate, Hole, NoProof, Problem, Verdict, VerdictKind
@@ -549,15 +549,10 @@ class Decomposition:
         if any(a.verdict is VerdictKind.PROVED for a in mine):
             return False
         rounds = 1 + self.search.subgoal_repair_rounds
-        for subsample in range(self.search.subgoal_samples):
-            recorded = {a.round: a for a in mine if a.subsample == subsample}
-            for rnd in range(rounds):
-                line = recorded.get(rnd)
-                if line is None or line.verdict.is_infrastructure:
-                    return False
-                if line.ends_sample:
-                    break
-        return True
+        return all(
+            sample_work(j, {a.round: _entry(a) for a in mine if a.subsample == j}, rounds) is None
+            for j in range(self.search.subgoal_samples)
+        )
 
     async def _hole(
         self,
@@ -649,6 +644,11 @@ class Decomposition:
                 continue
             line = self._record(s, verdict, self.config, 1, tree, check_s)
             return line.verdict is VerdictKind.PROVED
+
+
+def _entry(line: Attempt) -> IndexEntry:
+    """What the plan reads of a line (its offset does not matter here)."""
+    return IndexEntry(0, line.verdict, line.ends_sample)
 
 
 class _HoleStopped(Exception):
