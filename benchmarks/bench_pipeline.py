@@ -124,16 +124,17 @@ def time_waits_for_a_process() -> list[float]:
     """Make the checker `harness run` opens record, per check, the seconds it waited for a
     free REPL process (one job per process: a check waits while every process is busy)."""
     import harness.checker
-    from harness.checker.pool import ReplPool
+    from harness.checker.pool_process import PoolProcess
 
     waits: list[float] = []
 
-    class TimedPool(ReplPool):
-        async def _serve(self, slot, pending):  # type: ignore[no-untyped-def]
-            waits.append(time.monotonic() - pending.queued_at)  # a slot takes the job now
-            await super()._serve(slot, pending)
+    class TimedPool(PoolProcess):
+        async def run(self, job):  # type: ignore[no-untyped-def]
+            result = await super().run(job)
+            waits.append(result.waited_s)
+            return result
 
-    harness.checker.ReplPool = TimedPool  # type: ignore[misc]  # open_checker looks it up
+    harness.checker.PoolProcess = TimedPool  # type: ignore[misc]  # open_checker looks it up
     return waits
 
 

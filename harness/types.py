@@ -264,6 +264,7 @@ class LeanJobResult:
     error: str | None = None  # for checker_error/timeout: what happened, in one line
     header_messages: tuple[LeanMessage, ...] = ()
     checked_by: str | None = None  # a remote checker's URL ("kimina <url>"); None: local Lean
+    waited_s: float = 0.0  # in line for a free Lean process (REPL pool), before `seconds`
     # the environment the commands left, pickled, when the job asked for confirmation and Lean
     # accepted: `checker.confirm(job, pickle)` replays it in a process that never ran model text
     pickle: bytes | None = field(default=None, repr=False)

@@ -5,7 +5,7 @@
         checker.versions()  # {"lean_toolchain": ..., "mathlib_rev": ...}
 
 Backends (`lean.backend`): "repl", a pool of REPL processes keyed by import block
-(`pool.py`); "oneshot", `lake env lean --json` per job (`oneshot.py`); "kimina", remote Kimina
+(`pool.py`), run in a child process so nothing else delays Lean's replies (`pool_process.py`); "oneshot", `lake env lean --json` per job (`oneshot.py`); "kimina", remote Kimina
 Lean Servers over HTTP (`kimina.py`; its results carry `checked_by`, and it raises
 `CheckerUnavailable` when no server answers). All give the same outcomes ("ok" | "timeout" |
 "checker_error"); `protocol.classify` turns a command's result into "accepted" | "lean_error" |
@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from harness.checker.kimina import KiminaChecker
 from harness.checker.oneshot import OneShotChecker
 from harness.checker.pool import ReplPool
+from harness.checker.pool_process import PoolProcess
 from harness.checker.protocol import classify
 from harness.checker.sandbox import require_sandbox
 from harness.config import Config
@@ -34,6 +35,7 @@ __all__ = [
     "open_checker",
     "classify",
     "ReplPool",
+    "PoolProcess",
     "OneShotChecker",
     "KiminaChecker",
 ]
@@ -63,7 +65,7 @@ def open_checker(config: Config) -> LeanChecker:
         return OneShotChecker(config)
     if config.lean.backend == "kimina":
         return KiminaChecker(config)
-    return ReplPool(config)
+    return PoolProcess(config)  # a ReplPool in a child process of its own
 
 
 def preflight(config: Config) -> None:

@@ -332,6 +332,7 @@ class ReplPool:
         job, key = pending.job, pending.parts.imports
         timeout = job.timeout_s or self.lean.timeout_s
         started = time.monotonic()
+        waited = started - pending.queued_at
         crashes = 0
         while not pending.result.done():  # else cancelled: nothing to do
             known_bad = self._invalid.get(key)
@@ -383,14 +384,15 @@ class ReplPool:
                     continue
                 outcome, error = "checker_error", f"{exc} (also after a retry on a fresh process)"
             else:
-                _settle(pending, result)
+                _settle(pending, dataclasses.replace(result, waited_s=waited))
                 if worker.checks >= self.lean.recycle_after:
                     await self._discard(slot)
                 return
             if outcome == "checker_error":
                 self.stats["checker_errors"] += 1
             elapsed = time.monotonic() - started
-            _settle(pending, LeanJobResult(outcome=outcome, seconds=elapsed, error=error))
+            result = LeanJobResult(outcome=outcome, seconds=elapsed, error=error, waited_s=waited)
+            _settle(pending, result)
             return
 
     # -- preparing a process ----------------------------------------------------------------------

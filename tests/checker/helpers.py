@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -88,9 +89,9 @@ def process_state(pid: int) -> str | None:
 
 
 def children() -> list[tuple[int, str, bytes]]:
-    """Our own child processes from /proc: (pid, state letter, command line)."""
-    me = str(os.getpid())
-    found = []
+    """Our descendant processes from /proc: (pid, state letter, command line). Descendants,
+    not only children: the REPL pool runs in a child process of its own (pool_process.py)."""
+    table: dict[int, tuple[int, str, bytes]] = {}  # pid -> (parent, state, command line)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -100,16 +101,22 @@ def children() -> list[tuple[int, str, bytes]]:
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == me:
-            found.append((int(entry.name), fields.get("State", "").strip()[:1], cmdline))
+        with contextlib.suppress(ValueError):
+            parent = int(fields.get("PPid", "").strip())
+            table[int(entry.name)] = (parent, fields.get("State", "").strip()[:1], cmdline)
+    found, parents = [], {os.getpid()}
+    while parents:
+        level = [(pid, state, cmd) for pid, (ppid, state, cmd) in table.items() if ppid in parents]
+        found += level
+        parents = {pid for pid, _, _ in level}
     return found
 
 
 def zombie_children() -> list[int]:
-    """Our own children that are zombies (exited, never reaped)."""
+    """Our own descendants that are zombies (exited, never reaped)."""
     return [pid for pid, state, _ in children() if state == "Z"]
 
 
 def live_doubles() -> list[int]:
-    """Our children running the REPL double and not yet exited."""
+    """Our descendants running the REPL double and not yet exited."""
     return [pid for pid, state, cmd in children() if state != "Z" and b"fake_repl.py" in cmd]

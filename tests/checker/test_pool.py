@@ -36,7 +36,7 @@ OTHER = "import Other\n"
 
 def run_jobs(config, jobs):
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             return [await checker.run(j) for j in jobs], dict(checker.stats)
 
     return asyncio.run(go())
@@ -155,7 +155,7 @@ def test_hang_becomes_timeout_and_the_job_waiting_gets_a_fresh_process(tmp_path)
     )
 
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             await checker.run(LeanJob(MATHLIB, ("theorem warm : True := trivial",)))
             t0 = time.monotonic()
             hung, after = await asyncio.gather(
@@ -221,7 +221,7 @@ def test_bad_import_is_caught_by_the_probe_and_paid_for_once(tmp_path):
     config, log = double_config(tmp_path, {"bad_imports": ["Mathlib"]})
 
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             jobs = [LeanJob(MATHLIB, (f"theorem t{i} : True := trivial",)) for i in range(4)]
             jobs.append(LeanJob("", ("theorem core : True := trivial",)))
             results = await asyncio.gather(*(checker.run(j) for j in jobs))
@@ -245,7 +245,7 @@ def test_workers_cap_under_concurrency_and_eviction(tmp_path):
     alive_counts: list[int] = []
 
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             done = asyncio.Event()
 
             async def monitor():
@@ -392,7 +392,7 @@ def test_a_time_limit_starts_when_the_job_gets_its_process(tmp_path):
     ref = "theorem __harness_ref : True := HANGREF"
 
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             await checker.run(LeanJob("", ("theorem warm : True := trivial",)))
             t0 = time.monotonic()
             results = await asyncio.gather(
@@ -418,7 +418,7 @@ def test_a_crash_is_blamed_on_its_own_job(tmp_path):
     )
 
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             await checker.run(LeanJob("", ("theorem warm : True := trivial",)))
             results = await asyncio.gather(
                 checker.run(LeanJob("", ("theorem f : True := FLAKY",))),
@@ -440,7 +440,7 @@ def test_recycling_under_concurrency_never_exceeds_the_workers(tmp_path):
     alive: list[int] = []
 
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             done = asyncio.Event()
 
             async def monitor():
@@ -474,7 +474,7 @@ def test_a_job_of_another_import_block_is_served_in_its_turn(tmp_path):
     finished: list[str] = []
 
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             await checker.run(LeanJob("", ("theorem warm : True := trivial",)))
             numbers = iter(range(total))
 
@@ -504,7 +504,7 @@ def test_cancelled_jobs_free_their_slot_and_process(tmp_path):
     config, log = double_config(tmp_path, {"rules": [{"match": "SLOW", "hang": True}]})
 
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             slow = asyncio.create_task(checker.run(LeanJob("", ("SLOW",))))
             await asyncio.sleep(0.5)
             leaving = asyncio.create_task(
@@ -533,7 +533,7 @@ def test_cancelling_every_job_at_once_leaves_nothing_behind(tmp_path):
     config, log = double_config(tmp_path, {"rules": [{"match": "HANG", "hang": True}]}, workers=2)
 
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             await asyncio.gather(
                 checker.run(LeanJob("", ("theorem w1 : True := trivial",))),
                 checker.run(LeanJob("", ("theorem w2 : True := trivial",))),
@@ -569,7 +569,7 @@ def test_a_lone_surrogate_is_an_outcome_not_an_exception(tmp_path, where):
         header = "import «Math\ud83dlib»\n"
 
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             bad = await checker.run(LeanJob(header, (command,)))
             good = await checker.run(LeanJob("", ("theorem t : True := trivial",)))
             return bad, good, dict(checker.stats)
@@ -602,7 +602,7 @@ def test_a_process_that_died_while_idle_is_replaced_without_blame(tmp_path):
     config, log = double_config(tmp_path)
 
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             await checker.run(LeanJob("", ("theorem a : True := trivial",)))
             (pid,) = checker.pids
             os.kill(pid, signal.SIGKILL)  # e.g. the kernel's OOM killer
@@ -650,7 +650,7 @@ def test_a_bug_reaches_its_caller_and_the_slot_goes_on(tmp_path, monkeypatch):
     monkeypatch.setattr(ReplPool, "_run_on", buggy)
 
     async def go():
-        async with open_checker(config) as checker:
+        async with ReplPool(config) as checker:
             with pytest.raises(RuntimeError, match="a bug"):
                 await checker.run(LeanJob("", ("BUG",)))
             return await checker.run(LeanJob("", ("theorem t : True := trivial",)))
