@@ -12,7 +12,8 @@ whose per-command latency follows the warm-REPL distribution recorded in verific
 --scale. Answers the corpus marks as failing get a Lean error from the double.
 
 Printed: CPU of the harness process per attempt (a figure, not a target: the prover double
-runs in another process, the REPL doubles are children and not counted), its peak RSS, how long
+runs in another process, the REPL doubles are not counted) and of the Lean checker's own
+process (where the REPL pool runs: harness/checker/pool_process.py), the harness's peak RSS, how long
 a check waited for a free REPL process (each process runs one job at a time; p50, p99, max),
 and pipeline efficiency = ideal wall / actual wall, ideal = max(total prover latency /
 prover.concurrency, total REPL busy time over all requests, audits included, / lean.workers).
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("HARNESS_SHARED_DIR", ROOT.parent / "shared")).resolve()
@@ -120,22 +122,25 @@ def timed_repl(busy_log: str, argv: list[str]) -> int:
 # The benchmark
 
 
-def time_waits_for_a_process() -> list[float]:
+def time_waits_for_a_process() -> tuple[list[float], dict[str, Any]]:
     """Make the checker `harness run` opens record, per check, the seconds it waited for a
-    free REPL process (one job per process: a check waits while every process is busy)."""
+    free REPL process (one job per process: a check waits while every process is busy), and
+    keep its latest stats (the checker process's CPU among them)."""
     import harness.checker
     from harness.checker.pool_process import PoolProcess
 
     waits: list[float] = []
+    stats: dict[str, Any] = {}
 
     class TimedPool(PoolProcess):
         async def run(self, job):  # type: ignore[no-untyped-def]
             result = await super().run(job)
             waits.append(result.waited_s)
+            stats.update(self.stats)
             return result
 
     harness.checker.PoolProcess = TimedPool  # type: ignore[misc]  # open_checker looks it up
-    return waits
+    return waits, stats
 
 
 def load_suite(limit: int | None):
@@ -283,7 +288,7 @@ def main() -> int:
                 },
             },
         )
-        waits = time_waits_for_a_process()
+        waits, checker_stats = time_waits_for_a_process()
         before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.monotonic()
         search = run_search(
@@ -322,6 +327,9 @@ def main() -> int:
     )
     per = 1000 / max(1, attempts)
     print(f"CPU per attempt: {per * cpu:.2f} ms (user {per * user:.2f}, system {per * system:.2f})")
+    if "process_cpu_s" in checker_stats:
+        checker_cpu = 1000 * checker_stats["process_cpu_s"] / max(1, attempts)
+        print(f"  and in the Lean checker's own process: {checker_cpu:.2f} ms")
     waits.sort()
     if waits:
         p50, p99 = (waits[min(len(waits) - 1, int(q * len(waits)))] for q in (0.50, 0.99))

@@ -32,6 +32,7 @@ import contextlib
 import itertools
 import os
 import pickle
+import resource
 import signal
 import struct
 import sys
@@ -71,7 +72,8 @@ class PoolProcess:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        # the child's ReplPool.stats, as of its latest reply
+        # the child's ReplPool.stats as of its latest reply, with the child's own CPU seconds
+        # (`process_cpu_s`: its Lean processes are not counted)
         self.stats: dict[str, Any] = {"backend": "repl", "checks": 0}
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -216,14 +218,18 @@ async def _serve(frames_in: int, frames_out: int) -> None:
     tasks: dict[int, asyncio.Task[None]] = {}
     async with ReplPool(config) as pool:
 
+        def stats() -> dict[str, Any]:
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            return {**pool.stats, "process_cpu_s": usage.ru_utime + usage.ru_stime}
+
         async def answer(key: int, op: str, args: tuple[Any, ...]) -> None:
             try:
                 value = await (pool.run(*args) if op == "run" else pool.confirm(*args))
-                message: tuple[Any, ...] = ("result", key, value, pool.stats)
+                message: tuple[Any, ...] = ("result", key, value, stats())
             except asyncio.CancelledError:
                 return  # the parent stopped waiting: nobody reads an answer
             except Exception as exc:  # a bug in the pool: the job's caller sees it
-                message = ("error", key, f"{exc.__class__.__name__}: {exc}", pool.stats)
+                message = ("error", key, f"{exc.__class__.__name__}: {exc}", stats())
             finally:
                 tasks.pop(key, None)
             out.write(_frame(message))
