@@ -1,4 +1,5 @@
 """A pool of REPL processes keyed by import block: import once, reuse for every header.
+(`open_checker` runs it in a child process of its own: see pool_process.py.)
 
 Each process imports its header's import lines once (under `lean.header_timeout_s`), proves the
 import really loaded by running probe commands (the REPL ignores a bad import silently), and

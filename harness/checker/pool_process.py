@@ -20,8 +20,8 @@ and a pickle. Model text crosses only as str values inside LeanJob and LeanJobRe
 
 EOF on the child's stdin closes its pool (every REPL process killed and reaped) and ends it.
 The child runs in its own session: Ctrl-C in a terminal reaches the harness, which cancels its
-jobs and closes the checker, not the child directly. The prover's API key is not in the child's
-environment. If the child dies, the jobs it held end `checker_error` (with its exit status) and
+jobs and closes the checker, not the child directly. The prover's and the decomposer's API keys
+are not in the child's environment. If the child dies, the jobs it held end `checker_error` (with its exit status) and
 the next job starts a new child, as a crashed REPL process is replaced.
 """
 
@@ -147,7 +147,8 @@ class PoolProcess:
     async def _start(self) -> asyncio.subprocess.Process:
         if self._reader is not None:
             await self._reader  # the dead child's jobs are settled
-        env = {k: v for k, v in os.environ.items() if k != self.config.prover.api_key_env}
+        secrets = (self.config.prover.api_key_env, self.config.decomposer.api_key_env)
+        env = {k: v for k, v in os.environ.items() if k not in secrets}
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(_PACKAGE_ROOT), os.environ.get("PYTHONPATH")) if p
         )
@@ -229,7 +230,9 @@ async def _serve(frames_in: int, frames_out: int) -> None:
             except asyncio.CancelledError:
                 return  # the parent stopped waiting: nobody reads an answer
             except Exception as exc:  # a bug in the pool: the job's caller sees it
-                message = ("error", key, f"{exc.__class__.__name__}: {exc}", stats())
+                said = (str(exc).splitlines() or [""])[0]
+                reason = f"the Lean checker failed: {exc.__class__.__name__}: {said}"
+                message = ("error", key, reason, stats())
             finally:
                 tasks.pop(key, None)
             out.write(_frame(message))

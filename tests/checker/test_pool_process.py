@@ -137,3 +137,19 @@ def test_closing_ends_the_child_and_tells_callers_still_waiting(tmp_path):
 
     asyncio.run(go())
     assert not checker_processes() and not live_doubles() and not zombie_children()
+
+
+def test_a_failure_inside_the_child_reaches_the_caller_as_one_line(tmp_path):
+    """A bug in the pool (here: a job without a header) is the caller's CheckerError, in one
+    line naming it, and the child goes on serving other jobs."""
+    config, _ = double_config(tmp_path)
+
+    async def go():
+        async with PoolProcess(config) as checker:
+            with pytest.raises(CheckerError) as failed:
+                await checker.run(LeanJob(None, ("theorem t : True := trivial",)))  # type: ignore[arg-type]
+            return str(failed.value), await checker.run(JOBS[0])
+
+    message, after = asyncio.run(go())
+    assert message.startswith("the Lean checker failed: TypeError: ") and "\n" not in message
+    assert after.outcome == "ok"
