@@ -7,7 +7,8 @@
    latency p50/p90/p99 with header reuse (one REPL process serves every check) and without it
    (`lean.recycle_after=1`: a fresh process, hence a fresh import, per check).
 2. The REPL double (tests/doubles/fake_repl.py, zero latency): the harness's own CPU time per
-   check (time.process_time() of this process / checks), i.e. framing, JSON, asyncio, pool.
+   check (time.process_time() of this process and the checker's own process / checks), i.e.
+   framing, JSON, asyncio, pool.
 """
 
 from __future__ import annotations
@@ -67,12 +68,15 @@ async def run_batch(config, jobs, concurrent: bool):
         latencies.clear()
         outcomes.clear()
         cpu0, wall0 = time.process_time(), time.perf_counter()
+        # the REPL pool's own process (pool_process.py) reports its CPU with each result
+        pool_cpu0 = checker.stats.get("process_cpu_s", 0.0)
         if concurrent:
             await asyncio.gather(*(one(checker, job) for job in jobs))
         else:
             for job in jobs:
                 await one(checker, job)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        cpu += checker.stats.get("process_cpu_s", 0.0) - pool_cpu0
     return latencies, outcomes, cpu, wall
 
 
@@ -121,6 +125,9 @@ def double(args) -> None:
                 "repl_command": command,
                 "workers": workers,
                 "memory_mb": 4096,
+                # the double is this venv's Python, which the sandbox does not mount: what is
+                # measured here is the harness's side
+                "sandbox": "none",
                 **extra,
             }
             config = load_config(None, {"lean": settings})

@@ -30,6 +30,16 @@ def checker_processes() -> list[int]:
     return [pid for pid, state, cmd in children() if b"harness.checker" in cmd and state != "Z"]
 
 
+HANGS = {"rules": [{"match": "HANG", "hang": True}]}
+
+
+async def start_a_hanging_job(checker: PoolProcess) -> tuple[asyncio.Task, int]:
+    """A job Lean never answers, once its REPL process is up: (its task, that process)."""
+    hung = asyncio.create_task(checker.run(LeanJob("", ("theorem h : HANG := x",))))
+    await until(lambda: len(live_doubles()) == 1)
+    return hung, live_doubles()[0]
+
+
 async def until(condition, seconds: float = 10.0) -> None:
     for _ in range(int(seconds / 0.02)):
         if condition():
@@ -83,13 +93,11 @@ def test_the_prover_key_does_not_reach_the_checker_process(tmp_path, monkeypatch
 
 
 def test_a_cancelled_job_stops_its_lean_process_and_the_checker_goes_on(tmp_path):
-    config, _ = double_config(tmp_path, {"rules": [{"match": "HANG", "hang": True}]})
+    config, _ = double_config(tmp_path, HANGS)
 
     async def go():
         async with PoolProcess(config) as checker:
-            hung = asyncio.create_task(checker.run(LeanJob("", ("theorem h : HANG := x",))))
-            await until(lambda: len(live_doubles()) == 1)
-            (pid,) = live_doubles()
+            hung, pid = await start_a_hanging_job(checker)
             hung.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await hung
@@ -101,13 +109,11 @@ def test_a_cancelled_job_stops_its_lean_process_and_the_checker_goes_on(tmp_path
 
 
 def test_a_dead_checker_process_fails_its_jobs_as_checker_errors_and_is_replaced(tmp_path):
-    config, _ = double_config(tmp_path, {"rules": [{"match": "HANG", "hang": True}]})
+    config, _ = double_config(tmp_path, HANGS)
 
     async def go():
         async with PoolProcess(config) as checker:
-            hung = asyncio.create_task(checker.run(LeanJob("", ("theorem h : HANG := x",))))
-            await until(lambda: len(live_doubles()) == 1)
-            orphan = live_doubles()[0]
+            hung, orphan = await start_a_hanging_job(checker)
             (child,) = checker_processes()
             os.kill(child, signal.SIGKILL)
             lost = await hung
@@ -123,12 +129,11 @@ def test_a_dead_checker_process_fails_its_jobs_as_checker_errors_and_is_replaced
 
 
 def test_closing_ends_the_child_and_tells_callers_still_waiting(tmp_path):
-    config, _ = double_config(tmp_path, {"rules": [{"match": "HANG", "hang": True}]})
+    config, _ = double_config(tmp_path, HANGS)
 
     async def go():
         checker = PoolProcess(config)
-        hung = asyncio.create_task(checker.run(LeanJob("", ("theorem h : HANG := x",))))
-        await until(lambda: len(live_doubles()) == 1)
+        hung, _ = await start_a_hanging_job(checker)
         await checker.aclose()
         with pytest.raises(CheckerError, match="closed"):
             await hung
