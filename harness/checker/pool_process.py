@@ -16,13 +16,16 @@ and a pickle. Model text crosses only as str values inside LeanJob and LeanJobRe
 
     parent -> child: ("config", Config)  once, first
                      ("run", id, LeanJob) | ("confirm", id, LeanJob, bytes) | ("cancel", id)
-    child -> parent: ("result", id, value, stats) | ("error", id, message, stats)
+    child -> parent: ("ready", 0, None, stats) once its pool is open, or ("fatal", 0, message, {})
+                     ("result", id, value, stats) | ("error", id, message, stats)
 
 EOF on the child's stdin closes its pool (every REPL process killed and reaped) and ends it.
 The child runs in its own session: Ctrl-C in a terminal reaches the harness, which cancels its
-jobs and closes the checker, not the child directly. The prover's and the decomposer's API keys
-are not in the child's environment. If the child dies, the jobs it held end `checker_error` (with its exit status) and
-the next job starts a new child, as a crashed REPL process is replaced.
+jobs and closes the checker, not the child directly. The prover's and the decomposer's API
+keys are not in the child's environment. A pool that cannot open (an unwritable scratch
+directory) is a CheckerError at `async with`, saying why. If the child dies, the next job
+starts a new child and the jobs it held go to that one; a job whose second child dies too ends
+`checker_error` with the exit status, as a job is retried once when its REPL process crashes.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class PoolProcess:
         self._starting = asyncio.Lock()
 
     async def __aenter__(self) -> PoolProcess:
+        await self._child()  # a pool that cannot open says why here, before any job
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -102,6 +106,8 @@ class PoolProcess:
     async def aclose(self) -> None:
         """Close the child's pool (EOF on its stdin) and reap it; kill it if it hangs."""
         self._closed = True
+        async with self._starting:  # a child being started is started, then closed here
+            pass
         proc = self._proc
         if proc is not None and proc.returncode is None:
             assert proc.stdin is not None
@@ -121,27 +127,36 @@ class PoolProcess:
     # -- the parent's side ------------------------------------------------------------------
 
     async def _ask(self, op: str, *args: Any) -> Any:
-        if self._closed:
-            raise CheckerError("the Lean checker is closed")
-        proc = await self._child()
-        assert proc.stdin is not None
-        key = next(self._ids)
-        answer = asyncio.get_running_loop().create_future()
-        self._pending[key] = (op, answer)
-        proc.stdin.write(_frame((op, key, *args)))
-        try:
-            return await answer
-        except asyncio.CancelledError:
-            if self._pending.pop(key, None) is not None and proc.returncode is None:
-                with contextlib.suppress(OSError):
+        reason = ""
+        for _ in range(2):  # a job a child died with goes to a new child once
+            proc = await self._child()
+            assert proc.stdin is not None
+            key = next(self._ids)
+            answer = asyncio.get_running_loop().create_future()
+            self._pending[key] = (op, answer)
+            try:
+                proc.stdin.write(_frame((op, key, *args)))
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    await proc.stdin.drain()  # a dead child: its reader settles the answer
+                return await answer
+            except _ChildDied as died:
+                reason = str(died)
+            except asyncio.CancelledError:
+                if self._pending.pop(key, None) is not None and not proc.stdin.is_closing():
                     proc.stdin.write(_frame(("cancel", key)))
-            raise
+                raise
+        return _failed(op, f"{reason} (also after a retry in a new checker process)")
 
     async def _child(self) -> asyncio.subprocess.Process:
         """The running child, started (again, after a death) when needed."""
         async with self._starting:  # jobs arriving together share one child
-            if self._proc is not None and self._proc.returncode is None:
-                return self._proc
+            if self._closed:
+                raise CheckerError("the Lean checker is closed")
+            proc = self._proc
+            if proc is not None and proc.returncode is None:
+                assert proc.stdin is not None
+                if not proc.stdin.is_closing():
+                    return proc
             return await self._start()
 
     async def _start(self) -> asyncio.subprocess.Process:
@@ -166,6 +181,13 @@ class PoolProcess:
             raise CheckerError(f"cannot start the Lean checker process: {exc}") from exc
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(_frame(("config", self.config)))
+        # the child says "ready" once its pool is open, or why it could not open it
+        first = await _read_frame(proc.stdout)
+        if first is None or first[0] != "ready":
+            code = await proc.wait()
+            if first is not None:
+                raise CheckerError(first[2])
+            raise CheckerError(f"the Lean checker process could not start ({_status(code)})")
         self._proc = proc
         self._reader = asyncio.create_task(self._read_replies(proc, proc.stdout))
         return proc
@@ -184,22 +206,29 @@ class PoolProcess:
                 answer.set_exception(CheckerError(value))
         code = await proc.wait()
         if not self._closed:
-            how = f"signal {-code}" if code < 0 else f"exit code {code}"
-            self._fail_pending(f"the Lean checker process ended ({how})")
+            self._fail_pending(f"the Lean checker process ended ({_status(code)})")
 
     def _fail_pending(self, reason: str) -> None:
-        """Settle what nobody will answer: as `checker_error` when the child died, with
-        CheckerError when the checker was closed under its caller."""
+        """Settle what nobody will answer: with CheckerError when the checker was closed under
+        its caller, with _ChildDied (to be tried again) when the child died."""
         pending, self._pending = self._pending, {}
-        for op, answer in pending.values():
-            if answer.done():
-                continue
-            if self._closed:
-                answer.set_exception(CheckerError(reason))
-            elif op == "confirm":
-                answer.set_result(Confirmation("checker_error", error=reason))
-            else:
-                answer.set_result(LeanJobResult(outcome="checker_error", error=reason))
+        for _, answer in pending.values():
+            if not answer.done():
+                answer.set_exception((CheckerError if self._closed else _ChildDied)(reason))
+
+
+class _ChildDied(Exception):
+    """The child ended with this job unanswered (it may or may not have read it)."""
+
+
+def _failed(op: str, reason: str) -> LeanJobResult | Confirmation:
+    if op == "confirm":
+        return Confirmation("checker_error", error=reason)
+    return LeanJobResult(outcome="checker_error", error=reason)
+
+
+def _status(code: int) -> str:
+    return f"signal {-code}" if code < 0 else f"exit code {code}"
 
 
 # -- the child's side ---------------------------------------------------------------------------
@@ -217,7 +246,15 @@ async def _serve(frames_in: int, frames_out: int) -> None:
         return
     _, config = first
     tasks: dict[int, asyncio.Task[None]] = {}
-    async with ReplPool(config) as pool:
+    pool = ReplPool(config)
+    try:
+        await pool.__aenter__()
+    except Exception as exc:  # e.g. an unwritable lean.scratch_dir: the parent says so
+        out.write(_frame(("fatal", 0, f"the Lean checker could not open: {_one_line(exc)}", {})))
+        out.close()
+        return
+    out.write(_frame(("ready", 0, None, dict(pool.stats))))
+    try:
 
         def stats() -> dict[str, Any]:
             usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -230,9 +267,7 @@ async def _serve(frames_in: int, frames_out: int) -> None:
             except asyncio.CancelledError:
                 return  # the parent stopped waiting: nobody reads an answer
             except Exception as exc:  # a bug in the pool: the job's caller sees it
-                said = (str(exc).splitlines() or [""])[0]
-                reason = f"the Lean checker failed: {exc.__class__.__name__}: {said}"
-                message = ("error", key, reason, stats())
+                message = ("error", key, f"the Lean checker failed: {_one_line(exc)}", stats())
             finally:
                 tasks.pop(key, None)
             out.write(_frame(message))
@@ -247,7 +282,13 @@ async def _serve(frames_in: int, frames_out: int) -> None:
         for task in list(tasks.values()):
             task.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
+    finally:
+        await pool.aclose()  # every Lean process killed and reaped
     out.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{exc.__class__.__name__}: {(str(exc).splitlines() or [''])[0]}"
 
 
 def main() -> int:
