@@ -182,8 +182,16 @@ class PoolProcess:
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(_frame(("config", self.config)))
         # the child says "ready" once its pool is open, or why it could not open it
-        first = await _read_frame(proc.stdout)
+        try:
+            first = await _read_frame(proc.stdout)
+        except BaseException:  # cancelled meanwhile: this child is nobody's, so it goes
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            proc.stdin.close()
+            await proc.wait()
+            raise
         if first is None or first[0] != "ready":
+            proc.stdin.close()
             code = await proc.wait()
             if first is not None:
                 raise CheckerError(first[2])
@@ -204,6 +212,8 @@ class PoolProcess:
                 answer.set_result(value)
             else:
                 answer.set_exception(CheckerError(value))
+        assert proc.stdin is not None
+        proc.stdin.close()  # the pipe of a child that died (closing closes it first)
         code = await proc.wait()
         if not self._closed:
             self._fail_pending(f"the Lean checker process ended ({_status(code)})")

@@ -412,6 +412,25 @@ def test_a_job_cancelled_after_the_child_died_raises_cancelled_and_the_checker_g
     assert after.outcome == "ok", f"{after.outcome}: {after.error}"
 
 
+def test_a_job_cancelled_while_its_child_starts_leaves_no_child(tmp_path):
+    """The first job starts the child; cancelled before the child is ready, the job takes the
+    half-started child with it (nobody else would ever close it)."""
+    config, _ = double_config(tmp_path)
+
+    async def go():
+        checker = PoolProcess(config)
+        job = asyncio.create_task(checker.run(OK_JOB))
+        await until(lambda: checker_processes() != [])
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job
+        left = checker_processes()
+        await checker.aclose()
+        return left
+
+    assert asyncio.run(go()) == [] and not zombie_children()
+
+
 def test_a_job_submitted_right_after_the_child_died_is_run_by_a_new_child(tmp_path):
     """The child is SIGKILLed between two jobs; the next job is submitted at once (the death
     not yet reaped). It was never given to the dead child, so it should run, not fail."""
