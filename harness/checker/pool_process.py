@@ -12,7 +12,9 @@ harness's loop, about 5% of the wall time, against 0.12 ms in a loop of its own.
 The two processes are this package at one version, joined by a private pipe: the parent writes
 requests on the child's stdin, the child writes replies on its stdout (its fd 1 is moved to
 stderr first, so a stray print cannot break a frame). A frame is an 8-byte big-endian length
-and a pickle. Model text crosses only as str values inside LeanJob and LeanJobResult.
+and a pickle. Model text crosses only as str values inside LeanJob and LeanJobResult, and no
+process that runs model text holds an end of the pipe (Lean's processes get pipes of their own;
+the sandbox hides every other process from them).
 
     parent -> child: ("config", Config)  once, first
                      ("run", id, LeanJob) | ("confirm", id, LeanJob, bytes) | ("cancel", id)
