@@ -126,6 +126,17 @@ def write_setup(tmp: Path, url: str, sandboxed: bool = False, **search: Any) -> 
     return path, log
 
 
+def edit_repl_script(config: Path, first_rules: list[dict] | None = None, **keys: Any) -> None:
+    """Edit the REPL double's script of a `write_setup` config: set `keys`, then put
+    `first_rules` before its rules (the first rule that matches a command decides)."""
+    path = config.parent / "rules" / "repl-rules.json"
+    script = json.loads(path.read_text())
+    script.update(keys)
+    if first_rules:
+        script["rules"] = [*first_rules, *script["rules"]]
+    path.write_text(json.dumps(script))
+
+
 def read_lines(run: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (run / "attempts.jsonl").read_text().splitlines()]
 

@@ -35,7 +35,7 @@ from harness.suites import load_suite
 from harness.types import Candidate, Hole, Problem, VerdictKind
 from tests.checker.helpers import double_config
 from tests.doubles.chat_server import ChatServer, Reply, Status
-from tests.run.helpers import KEY, KEY_ENV, MARKER, read_lines, write_setup
+from tests.run.helpers import KEY, KEY_ENV, MARKER, edit_repl_script, read_lines, write_setup
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.usefixtures("api_key")]
 
@@ -125,19 +125,8 @@ def configure(tmp: Path, url: str, rules: list[dict] | None = None, **search: An
     )
     settings.update(search)
     config, _ = write_setup(tmp, url, **settings)
-    if rules:
-        path = tmp / "rules" / "repl-rules.json"
-        script = json.loads(path.read_text())
-        script["rules"] = rules + script["rules"]
-        path.write_text(json.dumps(script))
+    edit_repl_script(config, first_rules=rules)
     return config
-
-
-def set_script(config: Path, **keys: Any) -> None:
-    path = config.parent / "rules" / "repl-rules.json"
-    script = json.loads(path.read_text())
-    script.update(keys)
-    path.write_text(json.dumps(script))
 
 
 def run(config: Path, out: Path, limit: int = 1, *extra: str) -> int:
@@ -320,7 +309,7 @@ def test_a_composition_whose_check_crashes_is_checked_again_without_asking_anyon
         (composed,) = by_stage(read_lines(tmp_path / "run"))["compose"]
         assert composed["verdict"] == "checker_error"
         asked = len(server.requests)
-        set_script(config, rules=[{"match": MARKER, "error": "unknown identifier"}])
+        edit_repl_script(config, rules=[{"match": MARKER, "error": "unknown identifier"}])
         assert run(config, tmp_path / "run") == 0
         assert len(server.requests) == asked  # the holes' proofs come from the record
     lines = by_stage(read_lines(tmp_path / "run"))
@@ -344,7 +333,7 @@ def test_a_hole_round_whose_check_crashed_is_rechecked_not_asked_again(tmp_path)
         run(config, tmp_path / "run")
         lines = read_lines(tmp_path / "run")
         assert "checker_error" in {x["verdict"] for x in lines if x["stage"] == "subgoal"}
-        set_script(config, rules=[{"match": MARKER, "error": "unknown identifier"}])
+        edit_repl_script(config, rules=[{"match": MARKER, "error": "unknown identifier"}])
         assert run(config, tmp_path / "run") == 0
     every = read_lines(tmp_path / "run")
     crashed = next(x for x in every if x["verdict"] == "checker_error")
@@ -915,7 +904,7 @@ def test_sigkill_while_the_composition_is_checked_then_resume_asks_nobody(tmp_pa
     with ChatServer(tree) as server:
         (tmp_path / "k").mkdir()
         config = configure(tmp_path / "k", server.url)
-        set_script(config, latency_s=0.5)  # every Lean command takes half a second
+        edit_repl_script(config, latency_s=0.5)  # every Lean command takes half a second
         proc = start_run(config, out)
         holes_done = len([x for x in clean if x["stage"] != "compose"])
         wait_for(proc, lambda: count_lines(out) >= holes_done)
@@ -1013,7 +1002,7 @@ def test_a_lean_process_taken_over_by_model_code_cannot_make_a_decomposition_pro
     tree = Tree(STATEMENTS, {"smoke_add_zero": [sketch]}, lambda *_: BAD)
     with ChatServer(tree) as server:
         config = configure(tmp_path, server.url)
-        set_script(config, compromised=True)
+        edit_repl_script(config, compromised=True)
         run(config, tmp_path / "run")
     lines = by_stage(read_lines(tmp_path / "run"))
     assert [x["verdict"] for x in lines["compose"]] != ["proved"]

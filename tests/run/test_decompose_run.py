@@ -19,7 +19,7 @@ import yaml
 
 from harness.cli import main
 from tests.doubles.chat_server import ChatServer, Reply
-from tests.run.helpers import KEY, KEY_ENV, MARKER, read_lines, write_setup
+from tests.run.helpers import KEY, KEY_ENV, MARKER, edit_repl_script, read_lines, write_setup
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("api_key")]
 
@@ -85,11 +85,7 @@ def setup(tmp: Path, url: str, rules: list[dict] | None = None, **search: Any) -
         subgoal_repair_rounds=1,
         **search,
     )
-    if rules:
-        path = tmp / "rules" / "repl-rules.json"
-        script = json.loads(path.read_text())
-        script["rules"] = rules + script["rules"]
-        path.write_text(json.dumps(script))
+    edit_repl_script(config, first_rules=rules)
     return config
 
 
@@ -358,10 +354,7 @@ def test_a_goal_with_inaccessible_names_reaches_the_prover_as_a_lemma_and_comes_
 
     with ChatServer(Scripted([sketch], proof)) as server:
         config = setup(tmp_path, server.url)
-        script = tmp_path / "rules" / "repl-rules.json"
-        data = json.loads(script.read_text())
-        data["sorry_goals"] = [{"after": "intro", "goal": goal}]
-        script.write_text(json.dumps(data))
+        edit_repl_script(config, sorry_goals=[{"after": "intro", "goal": goal}])
         assert run(config, tmp_path / "run") == 0
         seen = [r["messages"][0]["content"] for r in server.requests]
     lemma = next(p for p in seen if "_subgoal_1" in p)

@@ -24,6 +24,7 @@ from tests.run.helpers import (
     PROBLEMS,
     SAMPLES,
     ScriptedProver,
+    edit_repl_script,
     expected_rounds,
     read_lines,
     repl_requests,
@@ -344,16 +345,14 @@ def test_a_round_whose_check_failed_is_checked_again_on_resume_not_asked_again(t
     prover = ScriptedProver(problems)
     with ChatServer(prover) as server:
         config, _ = write_setup(tmp_path, server.url, samples=1, infra_retries=0)
-        rules = tmp_path / "rules" / "repl-rules.json"
-        script = json.loads(rules.read_text())
         lean_dies = {"match": "simp", "crash": True}  # the first problem's proof is `by simp`
-        rules.write_text(json.dumps({**script, "rules": [lean_dies, *script["rules"]]}))
+        edit_repl_script(config, first_rules=[lean_dies])
         harness_run(config, tmp_path / "run")
         first = [x for x in read_lines(tmp_path / "run") if x["problem"] == problems[0].name]
         assert [x["verdict"] for x in first] == ["checker_error"]
         asked = len(server.requests)
 
-        rules.write_text(json.dumps(script))  # Lean works again
+        edit_repl_script(config, rules=[{"match": MARKER, "error": ERROR_TEXT}])  # Lean works again
         assert harness_run(config, tmp_path / "run") == 0
         assert len(server.requests) == asked  # the recorded answer was checked, not bought again
     again = [x for x in read_lines(tmp_path / "run") if x["problem"] == problems[0].name]
